@@ -1,0 +1,122 @@
+"""Run a Pulumi Python program under the mock runtime and collect what it registers.
+
+The program is executed as the CLI's language host would: its ``__main__.py`` through
+``runpy`` inside a stack resource, with the stack's config loaded and the program
+directory as working directory and import root. ``preview=False`` so outputs resolve
+and the recorded inputs are the values ``pulumi up`` would send.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from offline import stackfiles
+from offline.mocks import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, RecordedResource, RecordingMocks, RecordingMonitor
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ProgramError(Exception):
+    """The program could not be evaluated; ``str()`` is a one-line reason."""
+
+
+@dataclass
+class ProgramRun:
+    project: str
+    stack: str
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+    def by_type(self, type_token: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def one(self, type_token: str, name: str) -> RecordedResource:
+        matches = [r for r in self.resources if r.type == type_token and r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"expected one {type_token} named {name!r}, found {len(matches)}")
+        return matches[0]
+
+    def by_urn(self) -> dict[str, RecordedResource]:
+        return {r.urn: r for r in self.resources}
+
+
+@contextmanager
+def _program_context(program_dir: Path) -> Iterator[None]:
+    """Make the program directory the cwd and import root; forget its modules afterwards."""
+    before = set(sys.modules)
+    old_cwd = Path.cwd()
+    sys.path.insert(0, str(program_dir))
+    os.chdir(program_dir)
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        sys.path.remove(str(program_dir))
+        for name in set(sys.modules) - before:
+            module_file = getattr(sys.modules[name], "__file__", None) or ""
+            if module_file.startswith(str(program_dir)):
+                del sys.modules[name]
+
+
+def run_program(
+    program_dir: Path = REPO_ROOT,
+    stack: str = "dev",
+    *,
+    config_file: Path | None = None,
+    config_overrides: Mapping[str, str] | None = None,
+    strict: bool = True,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+) -> ProgramRun:
+    """Evaluate ``program_dir`` for ``stack`` and return every registered resource.
+
+    Raises ``StackFileError`` for unreadable project or stack files, the program's own
+    ``pulumi.RunError`` (such as a config error) unchanged, and ``ProgramError`` for
+    anything else the program raised.
+    """
+    files = stackfiles.load(program_dir, stack, config_file)
+    config = dict(files.config)
+    config.update(config_overrides or {})
+    mocks = RecordingMocks(account_id=account_id, region=config.get("aws:region", DEFAULT_REGION), strict=strict)
+    monitor = RecordingMonitor(mocks)
+
+    pulumi_settings.SETTINGS.rpc_manager.clear()
+    pulumi_settings.SETTINGS.outputs.clear()
+    pulumi_mocks.set_mocks(mocks, project=files.project, stack=files.stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config, files.secret_keys)
+    # set_mocks roots a stack of its own; the program gets a fresh one from run_in_stack.
+    pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+
+    def program() -> None:
+        runpy.run_path(str(files.main), run_name="__main__")
+
+    with _program_context(files.program_dir):
+        try:
+            _sync_await(run_in_stack(program))
+        except pulumi.RunError:
+            raise
+        except Exception as error:  # noqa: BLE001 - reported as one line to the user
+            raise ProgramError(f"the program failed: {type(error).__name__}: {error}") from error
+        finally:
+            pulumi_settings.SETTINGS.rpc_manager.clear()
+            pulumi_settings.SETTINGS.outputs.clear()
+    return ProgramRun(
+        project=files.project,
+        stack=files.stack,
+        resources=list(monitor.recorded.values()),
+        outputs=dict(monitor.stack_outputs),
+        warnings=list(mocks.warnings),
+    )

@@ -169,7 +169,11 @@ class RecordingMocks(pulumi_mocks.Mocks):
     # -- resources ---------------------------------------------------------------
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
-        physical = inputs.get("name") if isinstance(inputs.get("name"), str) else f"{args.name}-{_short_hash(args.typ, args.name)[:7]}"
+        physical = (
+            inputs.get("name")
+            if isinstance(inputs.get("name"), str)
+            else f"{args.name}-{_short_hash(args.typ, args.name)[:7]}"
+        )
         resource_id = f"{args.name}-id" if args.resource_id in (None, "") else str(args.resource_id)
         service, resource = _arn_service_and_resource(args.typ, str(physical))
         region_part = "" if service in ("iam", "cloudfront", "route53") else self.region
@@ -210,10 +214,17 @@ class RecordingMocks(pulumi_mocks.Mocks):
             }
         if type_token == "aws:neptune/clusterInstance:ClusterInstance":
             identifier = str(inputs.get("identifier") or name)
-            return {"identifier": identifier, "address": f"{identifier}.{_short_hash(name)[:12]}.{region}.neptune.amazonaws.com"}
+            return {
+                "identifier": identifier,
+                "address": f"{identifier}.{_short_hash(name)[:12]}.{region}.neptune.amazonaws.com",
+            }
         if type_token == "aws:iam/role:Role":
             role_name = str(inputs.get("name") or name)
-            return {"name": role_name, "arn": f"arn:{PARTITION}:iam::{account}:role/{role_name}", "uniqueId": f"AROA{_short_hash(name).upper()}"}
+            return {
+                "name": role_name,
+                "arn": f"arn:{PARTITION}:iam::{account}:role/{role_name}",
+                "uniqueId": f"AROA{_short_hash(name).upper()}",
+            }
         return {}
 
 
@@ -227,7 +238,12 @@ def render_policy_document(args: Mapping[str, Any]) -> dict[str, Any]:
         if statement.get("sid"):
             rendered["Sid"] = statement["sid"]
         rendered["Effect"] = statement.get("effect") or "Allow"
-        for key, out in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"), ("notResources", "NotResource")):
+        for key, out in (
+            ("actions", "Action"),
+            ("notActions", "NotAction"),
+            ("resources", "Resource"),
+            ("notResources", "NotResource"),
+        ):
             values = statement.get(key)
             if values:
                 rendered[out] = values[0] if len(values) == 1 else sorted(values, reverse=True)
@@ -244,7 +260,9 @@ def render_policy_document(args: Mapping[str, Any]) -> dict[str, Any]:
             block_c: dict[str, dict[str, Any]] = {}
             for condition in conditions:
                 values = condition.get("values") or []
-                block_c.setdefault(condition["test"], {})[condition["variable"]] = values[0] if len(values) == 1 else values
+                block_c.setdefault(condition["test"], {})[condition["variable"]] = (
+                    values[0] if len(values) == 1 else values
+                )
             rendered["Condition"] = block_c
         document["Statement"].append(rendered)
     return document
@@ -265,7 +283,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
 
-        _ensure_event_loop()
+        _ensure_event_loop()  # type: ignore[no-untyped-call]
         inputs, has_secrets = rpc.deserialize_properties_unwrap_secrets(request.object)
         resource_args = pulumi_mocks.MockResourceArgs(
             typ=request.type,
@@ -297,10 +315,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             ignore_changes=list(request.ignoreChanges),
             has_secrets=has_secrets,
         )
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=obj_proto)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=obj_proto)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.urn == self.stack_urn:
-            _ensure_event_loop()
+            _ensure_event_loop()  # type: ignore[no-untyped-call]
             self.stack_outputs = rpc.deserialize_properties_unwrap_secrets(request.outputs)[0]
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]

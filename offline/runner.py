@@ -68,7 +68,9 @@ def _program_context(program_dir: Path) -> Iterator[None]:
         sys.path.remove(str(program_dir))
         for name in set(sys.modules) - before:
             module_file = getattr(sys.modules[name], "__file__", None) or ""
-            if module_file.startswith(str(program_dir)):
+            # The program's own modules only: a virtualenv may live inside the program
+            # directory, and packages such as pulumi_aws must be imported exactly once.
+            if module_file.startswith(str(program_dir)) and "site-packages" not in Path(module_file).parts:
                 del sys.modules[name]
 
 
@@ -108,7 +110,7 @@ def run_program(
             _sync_await(run_in_stack(program))
         except pulumi.RunError:
             raise
-        except Exception as error:  # noqa: BLE001 - reported as one line to the user
+        except Exception as error:  # reported as one line to the user
             raise ProgramError(f"the program failed: {type(error).__name__}: {error}") from error
         finally:
             pulumi_settings.SETTINGS.rpc_manager.clear()

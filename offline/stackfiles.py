@@ -15,7 +15,7 @@ STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 #: Offline stand-in for a value set with ``pulumi config set --secret``: ciphertext in
 #: a stack file can only be decrypted by the stack's secrets provider, which needs the
 #: user's credentials. The value is marked secret so nothing prints it.
-SECRET_PLACEHOLDER = "offline-secret-placeholder"
+SECRET_PLACEHOLDER = "offline-secret-placeholder"  # noqa: S105 - a marker, not a credential
 
 
 class StackFileError(Exception):

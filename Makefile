@@ -1,0 +1,44 @@
+# One entry point for people and CI. `make install` then `make test` on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# Python 3.12 as pinned in .python-version (pyenv), else whatever python3.12 is on PATH.
+PYTHON ?= $(shell pyenv which python3.12 2>/dev/null || command -v python3.12 || echo python3.12)
+STACK  ?= dev
+SRC    := __main__.py components offline policies functions benchmarks tests
+
+.PHONY: help install test lint typecheck unit plan bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv with Python 3.12 and install the pinned dependencies
+
+lint: install ## ruff on the project's code
+	$(VENV)/bin/ruff check $(SRC)
+
+typecheck: install ## mypy (strict) on the project's code
+	$(VENV)/bin/mypy $(SRC)
+
+unit: install ## pytest; "no tests collected" (exit 5) is a failure, not a pass
+	@rc=0; $(VENV)/bin/pytest -q || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+test: lint typecheck unit ## Every check: lint, types, all tests
+
+plan: install ## Offline preview of a stack: make plan STACK=dev|prod
+	$(PY) -m offline.plan --stack "$(STACK)"
+
+bench: install ## Benchmarks: print wall time and peak memory figures
+	$(PY) benchmarks/run.py
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,44 @@
+"""Facts about where a stack is deployed, looked up once by the program and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.validation import ArgsError, require_non_empty
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeploymentContext:
+    """Account, region and naming prefix shared by every component.
+
+    ``prefix`` (``<project>-<stack>``) names physical resources that need a fixed name
+    (a Neptune cluster identifier, log group names), so two stacks in one account never
+    collide.
+    """
+
+    account_id: str
+    region: str
+    partition: str
+    prefix: str
+
+    def __post_init__(self) -> None:
+        if not (self.account_id.isdigit() and len(self.account_id) == 12):
+            raise ArgsError("account_id", f"must be a 12-digit AWS account id, got {self.account_id!r}")
+        require_non_empty("region", self.region)
+        require_non_empty("partition", self.partition)
+        require_non_empty("prefix", self.prefix)
+
+    @property
+    def dns_suffix(self) -> str:
+        return "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
+
+    @property
+    def account_root_arn(self) -> str:
+        return f"arn:{self.partition}:iam::{self.account_id}:root"
+
+    def service_principal(self, service: str) -> str:
+        return f"{service}.{self.dns_suffix}"

@@ -1,0 +1,133 @@
+"""KMS customer-managed keys, one per kind of data, each with a key policy of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.context import DeploymentContext
+from components.validation import require_int_range
+
+#: Services that encrypt stack data with the data key on behalf of a caller in this
+#: account (through grants), named in the key policy with ``kms:ViaService``.
+DATA_KEY_SERVICES: tuple[str, ...] = ("rds", "dynamodb", "sqs", "secretsmanager", "s3")
+
+#: What a service needs to encrypt with a key on a caller's behalf.
+_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeysArgs:
+    context: DeploymentContext
+    #: Days KMS waits before deleting a key scheduled for deletion (AWS allows 7-30).
+    deletion_window_days: int = 30
+    #: Days between automatic rotations of the key material (AWS allows 90-2560).
+    rotation_period_days: int = 365
+    #: Pulumi ``protect``: a deleted key makes everything encrypted with it unreadable.
+    protect: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require_int_range("deletion_window_days", self.deletion_window_days, 7, 30)
+        require_int_range("rotation_period_days", self.rotation_period_days, 90, 2560)
+
+
+class Keys(pulumi.ComponentResource):
+    """The stack's customer-managed keys.
+
+    - ``data``: Neptune storage, DynamoDB tables, SQS queues, secrets and buckets. Its
+      policy lets those services use it only on behalf of this account's callers.
+    - ``logs``: CloudWatch Logs. Its policy admits the regional logs service principal
+      only for log groups of this account (encryption-context condition).
+
+    Both also carry the account-root statement that lets IAM policies grant use of the
+    key; without it a key can become unmanageable (AWS's default key policy).
+    """
+
+    data: aws.kms.Key
+    logs: aws.kms.Key
+
+    def __init__(self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("social-backend:keys:Keys", name, None, opts)
+        self._args = args
+        ctx = args.context
+
+        self.data = self._key(
+            name,
+            "data",
+            "Stack data at rest: Neptune, DynamoDB, SQS, Secrets Manager, S3",
+            [
+                {
+                    "Sid": "AllowUseThroughStackDataServices",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ctx.account_root_arn},
+                    "Action": [*_USE_ACTIONS, "kms:CreateGrant"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {
+                            "kms:CallerAccount": ctx.account_id,
+                            "kms:ViaService": [f"{svc}.{ctx.region}.{ctx.dns_suffix}" for svc in DATA_KEY_SERVICES],
+                        },
+                    },
+                }
+            ],
+        )
+        self.logs = self._key(
+            name,
+            "logs",
+            "CloudWatch Logs log groups of this stack",
+            [
+                {
+                    "Sid": "AllowCloudWatchLogsForThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{ctx.region}.{ctx.dns_suffix}"},
+                    "Action": _USE_ACTIONS,
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": ctx.arn("logs", "log-group:*")},
+                    },
+                }
+            ],
+        )
+        self.register_outputs({"dataKeyArn": self.data.arn, "logsKeyArn": self.logs.arn})
+
+    def _key(self, name: str, role: str, description: str, statements: Sequence[Mapping[str, Any]]) -> aws.kms.Key:
+        args, ctx = self._args, self._args.context
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    # The account root, not "*": IAM policies in this account decide who
+                    # else may use the key (AWS's default key policy statement).
+                    "Sid": "EnableIamPoliciesOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ctx.account_root_arn},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                *statements,
+            ],
+        }
+        key = aws.kms.Key(
+            f"{name}-{role}",
+            description=f"{ctx.prefix}: {description}",
+            enable_key_rotation=True,
+            rotation_period_in_days=args.rotation_period_days,
+            deletion_window_in_days=args.deletion_window_days,
+            is_enabled=True,
+            bypass_policy_lockout_safety_check=False,
+            policy=pulumi.Output.json_dumps(policy),
+            tags={**args.tags, "Name": f"{ctx.prefix}-{role}"},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        aws.kms.Alias(
+            f"{name}-{role}-alias",
+            name=f"alias/{ctx.prefix}-{role}",
+            target_key_id=key.key_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return key

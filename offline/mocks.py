@@ -184,7 +184,7 @@ class RecordingMocks(pulumi_mocks.Mocks):
             **inputs,
         }
         state.update(self._type_specific_state(args.typ, args.name, inputs, resource_id))
-        return resource_id, state
+        return str(state["id"]), state
 
     def _type_specific_state(
         self, type_token: str, name: str, inputs: Mapping[str, Any], resource_id: str

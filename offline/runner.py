@@ -32,6 +32,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 class ProgramError(Exception):
     """The program could not be evaluated; ``str()`` is a one-line reason."""
 
+    #: What the program had registered when it failed (a config error should leave none).
+    registered_before_failure: list[RecordedResource]
+
 
 @dataclass
 class ProgramRun:
@@ -108,10 +111,13 @@ def run_program(
     with _program_context(files.program_dir):
         try:
             _sync_await(run_in_stack(program))
-        except pulumi.RunError:
+        except pulumi.RunError as error:
+            error.registered_before_failure = list(monitor.recorded.values())  # type: ignore[attr-defined]
             raise
         except Exception as error:  # reported as one line to the user
-            raise ProgramError(f"the program failed: {type(error).__name__}: {error}") from error
+            failure = ProgramError(f"the program failed: {type(error).__name__}: {error}")
+            failure.registered_before_failure = list(monitor.recorded.values())
+            raise failure from error
         finally:
             pulumi_settings.SETTINGS.rpc_manager.clear()
             pulumi_settings.SETTINGS.outputs.clear()

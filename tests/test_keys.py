@@ -1,0 +1,69 @@
+"""KMS keys: rotation, deletion window, protection, and who the key policies admit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from offline.runner import ProgramRun
+
+KEY = "aws:kms/key:Key"
+ACCOUNT_ROOT = "arn:aws:iam::123456789012:root"
+
+
+def _principals(statement: dict[str, Any]) -> list[str]:
+    principal = statement["Principal"]
+    assert principal != "*", "no wildcard principal in a key policy"
+    values: list[str] = []
+    for ids in principal.values():
+        values.extend([ids] if isinstance(ids, str) else ids)
+    return values
+
+
+def test_keys_rotate_and_wait_before_deletion(run: ProgramRun, config: dict[str, Any]) -> None:
+    keys = run.by_type(KEY)
+    assert {k.name for k in keys} == {"keys-data", "keys-logs"}
+    for key in keys:
+        assert key.inputs["enableKeyRotation"] is True
+        assert key.inputs["deletionWindowInDays"] == config["keys"]["deletionWindowDays"]
+        assert key.inputs["bypassPolicyLockoutSafetyCheck"] is False
+        assert key.protect is config["keys"]["protect"]
+
+
+def test_key_policies_name_their_principals(run: ProgramRun) -> None:
+    for key in run.by_type(KEY):
+        statements = json.loads(key.inputs["policy"])["Statement"]
+        for statement in statements:
+            assert "*" not in _principals(statement)
+        assert statements[0]["Principal"] == {"AWS": ACCOUNT_ROOT}
+
+
+def test_data_key_only_through_stack_services_of_this_account(run: ProgramRun) -> None:
+    statements = json.loads(run.one(KEY, "keys-data").inputs["policy"])["Statement"]
+    (service_use,) = [s for s in statements if s["Sid"] == "AllowUseThroughStackDataServices"]
+    conditions = service_use["Condition"]["StringEquals"]
+    assert conditions["kms:CallerAccount"] == "123456789012"
+    assert "rds.eu-west-1.amazonaws.com" in conditions["kms:ViaService"], "Neptune encrypts through RDS"
+
+
+def test_logs_key_admits_logs_service_for_this_account_only(run: ProgramRun) -> None:
+    statements = json.loads(run.one(KEY, "keys-logs").inputs["policy"])["Statement"]
+    (logs,) = [s for s in statements if s["Principal"].get("Service")]
+    assert logs["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
+    assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+        "arn:aws:logs:eu-west-1:123456789012:log-group:*"
+    )
+    assert not [a for a in logs["Action"] if a == "kms:*"]
+
+
+def test_every_log_group_uses_the_logs_key(run: ProgramRun) -> None:
+    logs_key = run.one(KEY, "keys-logs")
+    groups = run.by_type("aws:cloudwatch/logGroup:LogGroup")
+    assert groups
+    assert all(g.inputs["kmsKeyId"] == logs_key.state["arn"] for g in groups)
+
+
+def test_aliases_point_at_the_keys(run: ProgramRun) -> None:
+    aliases = {a.inputs["name"]: a.inputs["targetKeyId"] for a in run.by_type("aws:kms/alias:Alias")}
+    prefix = f"alias/social-backend-{run.stack}"
+    assert aliases == {f"{prefix}-data": run.one(KEY, "keys-data").id, f"{prefix}-logs": run.one(KEY, "keys-logs").id}

@@ -33,9 +33,9 @@ class ServerlessScaling:
         for name in ("min_capacity", "max_capacity"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 128 or value * 2 % 1:
-                raise ArgsError(f"serverless.{name}", f"must be between 1 and 128 NCUs in steps of 0.5, got {value!r}")
+                raise ArgsError(name, f"must be between 1 and 128 NCUs in steps of 0.5, got {value!r}")
         if self.min_capacity > self.max_capacity:
-            raise ArgsError("serverless.min_capacity", f"{self.min_capacity} is above max_capacity {self.max_capacity}")
+            raise ArgsError("min_capacity", f"{self.min_capacity} is above the maximum capacity {self.max_capacity}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,128 @@
+"""Offline policy checker: both packs over a program (mock runtime) or a stack export.
+
+    python -m policies.check (--program DIR | --state FILE) [--stack NAME] [--config FILE ...]
+                             [--format text|json|sarif] [--output FILE] [--write-state FILE]
+
+Exit 0: no mandatory violation; 1: at least one; 2: the input could not be evaluated
+(one line on stderr, no traceback). ``--config`` may be repeated: each file is one pack's
+``--policy-pack-config`` file (the pack is recognised by its policy names) or a combined
+``{"security": {...}, "compliance": {...}}`` file. Without ``--config``, the stack's
+``policies/config/<pack>.<stack>.json`` files apply; without those, every policy is mandatory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from policies import render
+from policies.evaluate import Finding, Report, evaluate
+from policies.packconfig import ConfigError, PackConfig, load
+from policies.state import StateError, read, write
+
+__all__ = ["Finding", "PackConfig", "Report", "evaluate", "main", "run_checker"]
+
+EXIT_PASS, EXIT_VIOLATION, EXIT_ERROR = 0, 1, 2
+
+
+class CheckerError(Exception):
+    """The input could not be evaluated; ``str()`` is a one-line reason."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise CheckerError(f"bad arguments: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m policies.check", description=__doc__.split("\n\n")[0])
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--program", type=Path, help="Pulumi Python program directory (default: the repository root)")
+    source.add_argument("--state", type=Path, help="a `pulumi stack export` JSON file")
+    parser.add_argument("--stack", help="stack name (selects Pulumi.<stack>.yaml and policies/config/*.<stack>.json)")
+    parser.add_argument("--config", type=Path, action="append", default=[], help="policy config file (repeatable)")
+    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
+    parser.add_argument("--write-state", type=Path, help="with --program: also write the resources as a stack export")
+    return parser
+
+
+def _from_program(program: Path, stack: str, write_state: Path | None) -> tuple[str, list[object], list[str], str]:
+    # Imported lazily: the mock runtime is only needed for --program.
+    import pulumi
+
+    from offline.runner import ProgramError, run_program
+    from offline.stackfiles import StackFileError
+
+    try:
+        run = run_program(program, stack, strict=False)
+    except StackFileError as error:
+        raise CheckerError(str(error)) from None
+    except ProgramError as error:
+        raise CheckerError(str(error)) from None
+    except pulumi.RunError as error:
+        raise CheckerError(
+            f"the program failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+        ) from None
+    if write_state is not None:
+        try:
+            write(write_state, run.project, run.stack, run.resources)
+        except OSError as error:
+            raise CheckerError(f"cannot write {write_state}: {error.strerror or error}") from None
+    return run.stack, list(run.resources), list(run.warnings), str(program / "Pulumi.yaml")
+
+
+def run_checker(argv: Sequence[str]) -> tuple[int, str]:
+    """Parse ``argv``, evaluate, and return (exit code, rendered report)."""
+    args = _parser().parse_args(argv)
+    if args.write_state is not None and args.state is not None:
+        raise CheckerError("bad arguments: --write-state needs --program, not --state")
+    try:
+        if args.state is not None:
+            stack, resources = read(args.state)
+            stack = args.stack or stack
+            warnings: list[str] = []
+            artifact = str(args.state)
+            resources_any: list[object] = list(resources)
+        else:
+            from offline.runner import REPO_ROOT
+
+            program = (args.program or REPO_ROOT).resolve()
+            stack, resources_any, warnings, artifact = _from_program(program, args.stack or "dev", args.write_state)
+        config = load(args.stack or stack, list(args.config))
+    except (StateError, ConfigError) as error:
+        raise CheckerError(str(error)) from None
+    report = evaluate(resources_any, stack=stack, config=config, warnings=warnings)  # type: ignore[arg-type]
+    if args.format == "json":
+        rendered = render.as_json(report)
+    elif args.format == "sarif":
+        rendered = render.sarif(report, artifact)
+    else:
+        rendered = render.text(report)
+    if args.output is not None:
+        try:
+            args.output.write_text(rendered, encoding="utf-8")
+        except OSError as error:
+            raise CheckerError(f"cannot write {args.output}: {error.strerror or error}") from None
+        rendered = report.summary() + "\n"
+    return (EXIT_PASS if report.passed else EXIT_VIOLATION), rendered
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code, rendered = run_checker(sys.argv[1:] if argv is None else argv)
+    except CheckerError as error:
+        print(f"policies.check: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as error:  # noqa: BLE001 - the contract is one line, never a traceback
+        print(f"policies.check: could not evaluate: {type(error).__name__}: {error}".splitlines()[0], file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(rendered)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

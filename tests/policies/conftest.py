@@ -1,0 +1,212 @@
+"""Hand-built policy arguments, shaped as the Pulumi engine hands them to a pack.
+
+Props go through ``unknown_checking_proxy`` exactly as the analyzer wraps them, so a
+value built with ``UNKNOWN`` behaves like an input that is unknown during preview.
+Rules are run through their real ``pulumi_policy`` policy objects (``to_policy``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+from policies.core import REGISTRY, Rule, to_policy
+from policies.rules import all_rules
+
+UNKNOWN = UNKNOWN_STRING_VALUE
+UNKNOWN_BOOL = UNKNOWN_BOOLEAN_VALUE
+DELETE = object()
+
+
+def rule(name: str) -> Rule:
+    for candidate in REGISTRY:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(name)
+
+
+def opts(protect: bool = False, parent: str | None = None) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
+
+
+def urn_of(res_type: str, name: str, stack: str = "dev") -> str:
+    return f"urn:pulumi:{stack}::proj::{res_type}::{name}"
+
+
+def resource_args(
+    res_type: str,
+    props: Mapping[str, Any],
+    *,
+    name: str = "subject",
+    config: Mapping[str, Any] | None = None,
+    protect: bool = False,
+) -> ResourceValidationArgs:
+    return ResourceValidationArgs(
+        res_type,
+        unknown_checking_proxy(copy.deepcopy(dict(props))),
+        urn_of(res_type, name),
+        name,
+        opts(protect),
+        None,
+        dict(config) if config is not None else None,
+    )
+
+
+def validate_resource(
+    policy_name: str,
+    res_type: str,
+    props: Mapping[str, Any],
+    *,
+    name: str = "subject",
+    config: Mapping[str, Any] | None = None,
+    protect: bool = False,
+) -> list[str]:
+    """Run one policy on one resource; returns the reported messages."""
+    messages: list[str] = []
+    policy = to_policy(rule(policy_name))
+    policy.validate(
+        resource_args(res_type, props, name=name, config=config, protect=protect), lambda m, _u=None: messages.append(m)
+    )  # type: ignore[call-arg, arg-type]
+    return messages
+
+
+@dataclass
+class R:
+    """A resource for a stack test; ``deps`` maps a property to the names of resources feeding it."""
+
+    type: str
+    name: str
+    props: dict[str, Any] = field(default_factory=dict)
+    deps: dict[str, list[str]] = field(default_factory=dict)
+    protect: bool = False
+    parent: str | None = None
+
+    @property
+    def urn(self) -> str:
+        return urn_of(self.type, self.name)
+
+
+def stack_args(resources: list[R], config: Mapping[str, Any] | None = None) -> StackValidationArgs:
+    by_name = {r.name: r for r in resources}
+    built: dict[str, PolicyResource] = {}
+    for r in resources:
+        built[r.name] = PolicyResource(
+            r.type,
+            unknown_checking_proxy(copy.deepcopy(r.props)),
+            r.urn,
+            r.name,
+            opts(r.protect),
+            None,
+            None,
+            [],
+            {},
+        )
+    for r in resources:
+        target = built[r.name]
+        for prop, names in r.deps.items():
+            target.property_dependencies[prop] = [built[n] for n in names]
+            target.dependencies += [built[n] for n in names]
+        if r.parent is not None:
+            target.parent = built[by_name[r.parent].name]
+    return StackValidationArgs(list(built.values()), dict(config) if config is not None else None)
+
+
+@dataclass(frozen=True)
+class Reported:
+    message: str
+    urn: str | None
+
+
+def validate_stack(policy_name: str, resources: list[R], config: Mapping[str, Any] | None = None) -> list[Reported]:
+    found: list[Reported] = []
+    policy = to_policy(rule(policy_name))
+    policy.validate(stack_args(resources, config), lambda m, u=None: found.append(Reported(m, u)))  # type: ignore[call-arg, arg-type]
+    return found
+
+
+def with_path(props: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of ``props`` with ``a.b.0.c`` set to ``value`` (or removed with DELETE)."""
+    result = copy.deepcopy(dict(props))
+    parts = path.split(".")
+    current: Any = result
+    for part in parts[:-1]:
+        key: Any = int(part) if isinstance(current, list) else part
+        if isinstance(current, dict) and key not in current:
+            current[key] = {}
+        current = current[key]
+    last: Any = int(parts[-1]) if isinstance(current, list) else parts[-1]
+    if value is DELETE:
+        if isinstance(current, dict):
+            current.pop(last, None)
+        else:
+            del current[last]
+    else:
+        current[last] = value
+    return result
+
+
+def apply(props: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(props)
+    for path, value in changes.items():
+        result = with_path(result, path, value)
+    return result
+
+
+@dataclass(frozen=True)
+class Case:
+    """Table row for a resource policy: a compliant resource and ways to break it.
+
+    ``bad``: override sets that must each be reported; ``missing``: paths whose absence must be
+    reported; ``optional``: paths whose absence is fine; ``unknown``: paths that must fail
+    closed when unknown at preview; ``config``: policy config used for every run.
+    """
+
+    policy: str
+    type: str
+    good: dict[str, Any]
+    bad: tuple[dict[str, Any], ...] = ()
+    missing: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    config: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.policy}[{self.type.rsplit(':', 1)[-1]}]"
+
+
+def check_case(case: Case) -> None:
+    """Assert every property of a table row (shared by the per-service test modules)."""
+    good = validate_resource(case.policy, case.type, case.good, config=case.config)
+    assert good == [], f"compliant resource reported: {good}"
+    for changes in case.bad:
+        found = validate_resource(case.policy, case.type, apply(case.good, changes), config=case.config)
+        assert found, f"violation not reported for {changes}"
+    for path in case.missing:
+        found = validate_resource(case.policy, case.type, with_path(case.good, path, DELETE), config=case.config)
+        assert found, f"missing {path} not reported"
+    for path in case.optional:
+        found = validate_resource(case.policy, case.type, with_path(case.good, path, DELETE), config=case.config)
+        assert found == [], f"absent {path} wrongly reported: {found}"
+    for path in case.unknown:
+        found = validate_resource(case.policy, case.type, with_path(case.good, path, UNKNOWN), config=case.config)
+        assert any("cannot be verified" in m for m in found), f"unknown {path} passed silently: {found}"
+    other = validate_resource(case.policy, "aws:other/thing:Thing", case.good, config=case.config)
+    assert other == [], "a policy judged a resource type it does not cover"
+
+
+@pytest.fixture(scope="session")
+def resource_rule_names() -> set[str]:
+    return {r.name for r in all_rules() if not r.is_stack}

@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 # Python 3.12 as pinned in .python-version (pyenv), else whatever python3.12 is on PATH.
 PYTHON ?= $(shell pyenv which python3.12 2>/dev/null || command -v python3.12 || echo python3.12)
 STACK  ?= dev
-SRC    := __main__.py components offline policies functions benchmarks tests
+SRC    := $(wildcard __main__.py components offline policies functions benchmarks tests)
 
 .PHONY: help install test lint typecheck unit plan bench clean
 

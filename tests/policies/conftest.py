@@ -116,8 +116,9 @@ def stack_args(resources: list[R], config: Mapping[str, Any] | None = None) -> S
     for r in resources:
         target = built[r.name]
         for prop, names in r.deps.items():
-            target.property_dependencies[prop] = [built[n] for n in names]
-            target.dependencies += [built[n] for n in names]
+            # Like the engine: dependencies on resources outside the set are dropped.
+            target.property_dependencies[prop] = [built[n] for n in names if n in built]
+            target.dependencies += [built[n] for n in names if n in built]
         if r.parent is not None:
             target.parent = built[by_name[r.parent].name]
     return StackValidationArgs(list(built.values()), dict(config) if config is not None else None)

@@ -12,9 +12,9 @@ import pulumi_aws as aws
 from components.context import DeploymentContext
 from components.validation import require_int_range
 
-#: Services that encrypt stack data with the data key on behalf of a caller in this
+#: Services that encrypt stack data (Lambda: environment variables) with the data key on behalf of a caller in this
 #: account (through grants), named in the key policy with ``kms:ViaService``.
-DATA_KEY_SERVICES: tuple[str, ...] = ("rds", "dynamodb", "sqs", "secretsmanager", "s3")
+DATA_KEY_SERVICES: tuple[str, ...] = ("rds", "dynamodb", "sqs", "secretsmanager", "s3", "lambda")
 
 #: What a service needs to encrypt with a key on a caller's behalf.
 _USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]

@@ -218,6 +218,17 @@ class Res:
         return f"{self.type.rsplit(':', 1)[-1]} '{self.name}'"
 
 
+def _string_leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _string_leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _string_leaves(item)
+
+
 class Stack:
     """All resources of a stack, indexed for the joins stack rules make."""
 
@@ -249,7 +260,7 @@ class Stack:
         value = res.get(prop)
         if value is None or is_unknown(value):
             return False
-        values = value if isinstance(value, list) else [value]
+        values = list(_string_leaves(value))
         identifiers = {str(v) for v in (target.name, *target.identifiers, *target_values) if v}
         for key in ("id", "name", "arn", "bucket", "clusterIdentifier", "identifier", "keyId", "apiId"):
             ident = target.get(key)

@@ -544,9 +544,21 @@ def stack_from_args(args: StackValidationArgs) -> Stack:
                 parent=r.parent.urn if r.parent is not None else None,
                 dependencies=[d.urn for d in r.dependencies],
                 property_dependencies={k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+                identifiers=_known_identifiers(r.props),
             )
         )
     return Stack(resources)
+
+
+def _known_identifiers(props: Any) -> tuple[str, ...]:
+    """The id / ARN / name outputs the engine sends for existing resources (unknown for new ones)."""
+    target = _proxy_target(props)
+    found = []
+    for key in ("id", "arn", "name"):
+        value = target.get(key) if isinstance(target, Mapping) else None
+        if isinstance(value, str) and value and value not in _UNKNOWN_SENTINELS:
+            found.append(value)
+    return tuple(found)
 
 
 def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:

@@ -141,6 +141,24 @@ Deliberate deviations (advisory everywhere), with the reason:
 | `cloudfront-origin-failover` | single-Region origins |
 | `dynamodb-in-backup-plan` | point-in-time recovery is the backup mechanism |
 
+## Not covered, and why
+
+- Row 5 (Neptune snapshots not public): sharing a snapshot is an API call
+  (`ModifyDBClusterSnapshotAttribute`) that pulumi-aws does not model, so no program or
+  state can express it; Security Hub Neptune.3 watches it at runtime.
+- Row 67 (rotation succeeds, unused secrets removed): runtime facts only.
+- Row 160 is not a separate policy: every rule reads security-critical inputs through
+  `Res.req`, so an unknown (preview) or opaque (state-file secret) value is reported by the
+  rule that needed it.
+- Row 128 (interface endpoints for EC2 / ECR / SSM): the app runs no EC2, ECR or SSM
+  workloads; `vpc-interface-endpoint-private` checks the interface endpoints it does have.
+- Rows 38 and 134 (cross-account principals): only the wildcard-principal part is
+  enforced; the list of trusted accounts is not known to the packs.
+- Section 7.10 (sensitive inputs must be Pulumi secrets): values reach policies unwrapped,
+  so secretness is not visible; `lambda-no-secrets-in-environment` catches the common case.
+- `S3` split resources are checked for both the v7 tokens and the deprecated `...V2`
+  tokens; pre-v7 inline bucket properties are not read.
+
 ## Policies
 """
 

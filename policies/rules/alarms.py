@@ -68,7 +68,7 @@ def _alarm_metrics_for(stack: Stack, alarm: Res, target: Res, namespace: str, di
     severity="medium",
     remediation="Add aws.cloudwatch.MetricAlarm per resource and metric with the resource in its dimensions, routed to the alerts topic.",
     category="logging",
-    rows=[139, 140],
+    rows=[139],
     other=["gap:7.9"],
     params=[
         Param(
@@ -141,3 +141,68 @@ def topic_encrypted(stack: Stack, _: Settings) -> Iterator[StackFinding]:
                         yield f"{alarm.label}: key {key.name!r} of topic {topic.name!r} does not allow cloudwatch.amazonaws.com"
 
         yield from guarded(alarm, check)
+
+
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+TRAIL = "aws:cloudtrail/trail:Trail"
+#: CIS AWS Foundations 4.x / FSBP CloudWatch.1-14: one marker the filter pattern must mention per control.
+CIS_MARKERS = [
+    "Root",
+    "UnauthorizedOperation",
+    "MFAUsed",
+    "PutRolePolicy",
+    "StopLogging",
+    "Failed authentication",
+    "ScheduleKeyDeletion",
+    "PutBucketPolicy",
+    "StopConfigurationRecorder",
+    "AuthorizeSecurityGroupIngress",
+    "CreateNetworkAcl",
+    "AttachInternetGateway",
+    "CreateRoute",
+    "CreateVpc",
+]
+
+
+@stack_rule(
+    "cis-metric-filters",
+    pack=COMPLIANCE,
+    description=(
+        "When the stack owns a trail delivering to CloudWatch Logs, that log group has the CIS metric filters "
+        "(root use, unauthorized calls, IAM/CloudTrail/KMS/S3/Config/SG/NACL/gateway/route/VPC changes), each alarmed."
+    ),
+    severity="medium",
+    remediation="Add aws.cloudwatch.LogMetricFilter per CIS control on the trail's log group and a MetricAlarm on each metric.",
+    category="logging",
+    rows=[140],
+    fsbp=[f"CloudWatch.{n}" for n in range(1, 15)],
+    params=[
+        Param(
+            "requiredMarkers",
+            {"type": "array", "items": {"type": "string"}},
+            CIS_MARKERS,
+            "text each filter set must cover",
+        )
+    ],
+)
+def cis_filters(stack: Stack, cfg: Settings) -> Iterator[StackFinding]:
+    alarms = stack.of(ALARM)
+    for trail in stack.of(TRAIL):
+
+        def check(trail: Res = trail) -> Iterator[str]:
+            groups = stack.linked(trail, "cloudWatchLogsGroupArn", LOG_GROUP)
+            if not groups:
+                return  # cloudtrail-cloudwatch-logs judges the delivery itself
+            filters = [f for g in groups for f in stack.referrers(g, "logGroupName", METRIC_FILTER)]
+            alarmed = []
+            for metric_filter in filters:
+                metric = metric_filter.req("metricTransformation.name")
+                if any(a.get("metricName") == metric or metric_filter.urn in a.deps_of("metricName") for a in alarms):
+                    alarmed.append(str(metric_filter.req("pattern") or ""))
+            text = " ".join(alarmed)
+            missing = [m for m in cfg["requiredMarkers"] if m not in text]
+            if missing:
+                yield f"{trail.label}: no alarmed metric filter on its log group for {', '.join(missing)}"
+
+        yield from guarded(trail, check)

@@ -575,3 +575,32 @@ class TestOtherJoins:
         )
         assert validate_stack("wafv2-logging", [acl(), logging]) == []
         assert validate_stack("wafv2-logging", [acl()])
+
+
+def test_cis_metric_filters() -> None:
+    group = R("aws:cloudwatch/logGroup:LogGroup", "trail-logs", {})
+    trail = R(
+        "aws:cloudtrail/trail:Trail",
+        "trail",
+        {"cloudWatchLogsGroupArn": "x"},
+        deps={"cloudWatchLogsGroupArn": ["trail-logs"]},
+    )
+    root = R(
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+        "root",
+        {
+            "logGroupName": "g",
+            "pattern": '{ $.userIdentity.type = "Root" }',
+            "metricTransformation": {"name": "RootUse"},
+        },
+        deps={"logGroupName": ["trail-logs"]},
+    )
+    alarm = R(ALARM, "root-alarm", {"metricName": "RootUse", "alarmActions": ["t"]})
+    only_root = {"requiredMarkers": ["Root"]}
+    assert validate_stack("cis-metric-filters", [group, trail, root, alarm], only_root) == []
+    assert validate_stack("cis-metric-filters", [group, trail, root], only_root), (
+        "a filter without an alarm does not count"
+    )
+    missing = validate_stack("cis-metric-filters", [group, trail, root, alarm])
+    assert "UnauthorizedOperation" in missing[0].message
+    assert validate_stack("cis-metric-filters", [R("aws:cloudtrail/trail:Trail", "t", {})]) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Iterator
 
@@ -341,7 +342,12 @@ def _anchors(stack: Stack, owner: Res, prop: str) -> set[str]:
     return anchors
 
 
-def _judge_statement(statement: iamdoc.Statement, anchors: set[str], where: str) -> Iterator[str]:
+#: Resources that are created at run time, not by the stack, yet must be named in a least-privilege
+#: statement: the ENIs Lambda creates in the VPC.
+RUNTIME_RESOURCES = ["arn:*:ec2:*:*:network-interface/*"]
+
+
+def _judge_statement(statement: iamdoc.Statement, anchors: set[str], allowed: list[str], where: str) -> Iterator[str]:
     for action in statement.actions:
         if iam_kb.is_wildcard(action):
             yield f"{where}: wildcard action {action}"
@@ -354,6 +360,8 @@ def _judge_statement(statement: iamdoc.Statement, anchors: set[str], where: str)
             ]
             if scoped:
                 yield f"{where}: {', '.join(scoped)} on '*' instead of this stack's resources"
+            continue
+        if any(fnmatch.fnmatchcase(resource, pattern) for pattern in allowed):
             continue
         if not any(anchor in resource for anchor in anchors if len(anchor) >= 3):
             yield f"{where}: resource {resource} is not derived from a resource of this stack"
@@ -376,8 +384,16 @@ def _judge_statement(statement: iamdoc.Statement, anchors: set[str], where: str)
     cdk_nag=["SL:StarPermissions", "IAM5"],
     checkov=["CKV_AWS_355", "CKV_AWS_63"],
     other=["gap:7.2"],
+    params=[
+        Param(
+            "allowedResourcePatterns",
+            {"type": "array", "items": {"type": "string"}},
+            RUNTIME_RESOURCES,
+            "ARN globs for run-time resources a statement may name although no stack resource backs them",
+        )
+    ],
 )
-def workload_roles(stack: Stack, _: Settings) -> Iterator[StackFinding]:
+def workload_roles(stack: Stack, cfg: Settings) -> Iterator[StackFinding]:
     roles: dict[str, Res] = {}
     for fn in stack.of(FUNCTION):
         for role in stack.linked(fn, "role", ROLE):
@@ -390,14 +406,16 @@ def workload_roles(stack: Stack, _: Settings) -> Iterator[StackFinding]:
             roles[role.urn] = role
     for role in roles.values():
         for owner, prop, raw in _role_documents(stack, role):
-            yield from guarded(owner, _document_check(stack, role, owner, prop, raw))
+            yield from guarded(owner, _document_check(stack, role, owner, prop, raw, cfg["allowedResourcePatterns"]))
 
 
-def _document_check(stack: Stack, role: Res, owner: Res, prop: str, raw: object) -> Callable[[], Iterator[str]]:
-    return lambda: _judge_document(stack, role, owner, prop, raw)
+def _document_check(
+    stack: Stack, role: Res, owner: Res, prop: str, raw: object, allowed: list[str]
+) -> Callable[[], Iterator[str]]:
+    return lambda: _judge_document(stack, role, owner, prop, raw, allowed)
 
 
-def _judge_document(stack: Stack, role: Res, owner: Res, prop: str, raw: object) -> Iterator[str]:
+def _judge_document(stack: Stack, role: Res, owner: Res, prop: str, raw: object, allowed: list[str]) -> Iterator[str]:
     try:
         doc = iamdoc.parse(raw, prop)
     except iamdoc.DocumentError as error:
@@ -409,5 +427,6 @@ def _judge_document(stack: Stack, role: Res, owner: Res, prop: str, raw: object)
             yield from _judge_statement(
                 statement,
                 anchors,
+                allowed,
                 f"{owner.label} (role {role.name!r}) statement {statement.sid or '#' + str(index + 1)}",
             )

@@ -604,3 +604,15 @@ def test_cis_metric_filters() -> None:
     missing = validate_stack("cis-metric-filters", [group, trail, root, alarm])
     assert "UnauthorizedOperation" in missing[0].message
     assert validate_stack("cis-metric-filters", [R("aws:cloudtrail/trail:Trail", "t", {})]) == []
+
+
+def test_runtime_enis_may_be_named_without_a_stack_resource() -> None:
+    eni = doc(
+        {
+            "Effect": "Allow",
+            "Action": "ec2:CreateNetworkInterface",
+            "Resource": "arn:aws:ec2:eu-west-1:1:network-interface/*",
+        }
+    )
+    assert validate_stack("workload-roles-scoped-to-stack", lambda_stack(eni)) == []
+    assert validate_stack("workload-roles-scoped-to-stack", lambda_stack(eni), {"allowedResourcePatterns": []})

@@ -295,3 +295,26 @@ class TestState:
 def test_policy_names_in_text_output(tmp_path: Path, name: str) -> None:
     _, output = _in_process("--program", str(make_program(tmp_path / "p", UNENCRYPTED_NEPTUNE)))
     assert name in output
+
+
+def test_config_error_in_program_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    program = make_program(tmp_path / "p", "import pulumi\npulumi.Config().require('graphInstanceClass')\n")
+    assert_one_line_error(run_main(capsys, "--program", str(program)), "graphInstanceClass")
+
+
+def test_evaluate_in_process_for_make_plan() -> None:
+    from policies.core import Res
+    from policies.evaluate import evaluate
+
+    cluster = Res(
+        "aws:neptune/cluster:Cluster",
+        "db",
+        "urn:pulumi:dev::p::aws:neptune/cluster:Cluster::db",
+        {"storageEncrypted": False},
+    )
+    report = evaluate([cluster], stack="dev")
+    grouped = report.by_urn()
+    assert set(grouped) == {cluster.urn}
+    assert any(f.rule.name == "neptune-cluster-storage-encrypted" for f in grouped[cluster.urn])
+    assert report.summary().startswith("policies FAIL:")
+    assert not report.passed

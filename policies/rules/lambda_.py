@@ -157,7 +157,10 @@ def xray(r: Res, _: Settings) -> Iterator[str]:
 @stack_rule(
     "lambda-failure-destination",
     pack=COMPLIANCE,
-    description="Every function has a dead-letter queue, an on-failure destination, or is driven by an event source mapping.",
+    description=(
+        "Every asynchronously invoked function has a dead-letter queue or on-failure destination (functions driven "
+        "by event source mappings or only by synchronous callers are judged elsewhere)."
+    ),
     severity="medium",
     remediation="Set dead_letter_config.target_arn or add a FunctionEventInvokeConfig with destination_config.on_failure.",
     category="resilience",
@@ -176,9 +179,38 @@ def failure_destination(stack: Stack, _: Settings) -> Iterator[StackFinding]:
                 return
             if stack.referrers(fn, "functionName", ESM):
                 return
+            modes = _invocation_modes(stack, fn)
+            if modes == {"sync"}:
+                return  # only synchronous callers: errors go back to the caller, a DLQ never fires
             yield f"{fn.label}: no dead-letter queue and no on-failure destination"
 
         yield from guarded(fn, check)
+
+
+SYNC_PRINCIPALS = (
+    "apigateway.amazonaws.com",
+    "cognito-idp.amazonaws.com",
+    "appsync.amazonaws.com",
+    "elasticloadbalancing.amazonaws.com",
+)
+DATA_SOURCE_TYPE = "aws:appsync/dataSource:DataSource"
+USER_POOL = "aws:cognito/userPool:UserPool"
+INTEGRATION = "aws:apigateway/integration:Integration"
+
+
+def _invocation_modes(stack: Stack, fn: Res) -> set[str]:
+    """How the stack invokes ``fn``: 'sync' callers, 'async' callers, or nothing known (empty)."""
+    modes: set[str] = set()
+    for permission in stack.referrers(fn, "function", PERMISSION):
+        principal = str(permission.req("principal") or "")
+        modes.add("sync" if principal in SYNC_PRINCIPALS else "async")
+    if any(stack.refers(ds, "lambdaConfig", fn) for ds in stack.of(DATA_SOURCE_TYPE)):
+        modes.add("sync")
+    if any(stack.refers(pool, "lambdaConfig", fn) for pool in stack.of(USER_POOL)):
+        modes.add("sync")
+    if any(stack.refers(integration, "uri", fn) for integration in stack.of(INTEGRATION)):
+        modes.add("sync")
+    return modes
 
 
 @stack_rule(
@@ -329,16 +361,32 @@ def _role_documents(stack: Stack, role: Res) -> Iterator[tuple[Res, str, object]
             yield policy, "policy", policy.get("policy")
 
 
+_ANCHOR_KEYS = ("name", "arn", "bucket", "clusterIdentifier", "clusterResourceId", "keyId", "id", "apiId")
+
+
+def _identifiers_of(res: Res) -> set[str]:
+    found = {i for i in res.identifiers if i}
+    for key in _ANCHOR_KEYS:
+        value = res.get(key)
+        if isinstance(value, str) and value:
+            found.add(value)
+    return found
+
+
 def _anchors(stack: Stack, owner: Res, prop: str) -> set[str]:
-    """Identifiers of the stack resources that feed a policy document."""
+    """Identifiers of this stack's resources a statement may name.
+
+    Preferably the resources that feed the document (property dependencies); resources
+    named by their deterministic physical name (e.g. the function's own log group, built
+    from its name to avoid a dependency cycle) are found by identifier.
+    """
     top = prop.split(".")[0]
     anchors: set[str] = set()
     for dep in stack.deps(owner, top):
-        anchors.update(i for i in dep.identifiers if i)
-        for key in ("name", "arn", "bucket", "clusterIdentifier", "clusterResourceId", "keyId", "id", "apiId"):
-            value = dep.get(key)
-            if isinstance(value, str) and value:
-                anchors.add(value)
+        anchors |= _identifiers_of(dep)
+    for res in stack.resources:
+        if res.type != "aws:iam/role:Role" and res.get("name") is not None:
+            anchors |= {i for i in _identifiers_of(res) if len(i) >= 8}
     return anchors
 
 

@@ -616,3 +616,34 @@ def test_runtime_enis_may_be_named_without_a_stack_resource() -> None:
     )
     assert validate_stack("workload-roles-scoped-to-stack", lambda_stack(eni)) == []
     assert validate_stack("workload-roles-scoped-to-stack", lambda_stack(eni), {"allowedResourcePatterns": []})
+
+
+def test_sync_only_functions_need_no_dead_letter_queue() -> None:
+    fn = R(FN, "graph-api", {"name": "social-dev-graph-api"})
+    data_source = R(
+        "aws:appsync/dataSource:DataSource",
+        "ds",
+        {"lambdaConfig": {"functionArn": "x"}},
+        deps={"lambdaConfig": ["graph-api"]},
+    )
+    assert validate_stack("lambda-failure-destination", [fn, data_source]) == []
+    s3_permission = R(
+        "aws:lambda/permission:Permission",
+        "s3-invoke",
+        {"principal": "s3.amazonaws.com", "function": "x"},
+        deps={"function": ["graph-api"]},
+    )
+    assert validate_stack("lambda-failure-destination", [fn, data_source, s3_permission]), "an async caller needs a DLQ"
+
+
+def test_statements_may_name_stack_resources_by_physical_name() -> None:
+    log_group = R("aws:cloudwatch/logGroup:LogGroup", "fn-logs", {"name": "/aws/lambda/social-dev-fn"})
+    policy = doc(
+        {
+            "Effect": "Allow",
+            "Action": ["logs:PutLogEvents"],
+            "Resource": "arn:aws:logs:eu-west-1:1:log-group:/aws/lambda/social-dev-fn:log-stream:*",
+        }
+    )
+    assert validate_stack("workload-roles-scoped-to-stack", [*lambda_stack(policy), log_group]) == []
+    assert validate_stack("workload-roles-scoped-to-stack", lambda_stack(policy)), "no such log group in the stack"

@@ -136,7 +136,18 @@ class UnknownInput(Exception):  # noqa: N818 - a signal, not an error condition
         self.path = path
 
 
-_MISSING: Final = object()
+#: Provider-assigned outputs that identify a resource inside ARNs and references.
+IDENTIFIER_OUTPUTS: Final = (
+    "id",
+    "arn",
+    "name",
+    "bucket",
+    "keyId",
+    "clusterIdentifier",
+    "clusterResourceId",
+    "apiId",
+    "identifier",
+)
 
 
 def lookup(data: Any, path: str) -> Any:
@@ -554,7 +565,7 @@ def _known_identifiers(props: Any) -> tuple[str, ...]:
     """The id / ARN / name outputs the engine sends for existing resources (unknown for new ones)."""
     target = _proxy_target(props)
     found = []
-    for key in ("id", "arn", "name"):
+    for key in IDENTIFIER_OUTPUTS:
         value = target.get(key) if isinstance(target, Mapping) else None
         if isinstance(value, str) and value and value not in _UNKNOWN_SENTINELS:
             found.append(value)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from policies import iam_kb, iamdoc
 from policies.core import (
     COMPLIANCE,
+    IDENTIFIER_OUTPUTS,
     SECURITY,
     Param,
     Res,
@@ -361,7 +362,7 @@ def _role_documents(stack: Stack, role: Res) -> Iterator[tuple[Res, str, object]
             yield policy, "policy", policy.get("policy")
 
 
-_ANCHOR_KEYS = ("name", "arn", "bucket", "clusterIdentifier", "clusterResourceId", "keyId", "id", "apiId")
+_ANCHOR_KEYS = IDENTIFIER_OUTPUTS
 
 
 def _identifiers_of(res: Res) -> set[str]:

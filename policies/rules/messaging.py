@@ -167,7 +167,18 @@ def queue_not_public(r: Res, _: Settings) -> Iterator[str]:
 )
 def queue_dead_letter(stack: Stack, _: Settings) -> Iterator[StackFinding]:
     queues = stack.of(QUEUE)
-    dlqs = {q.urn for source in queues for q in stack.linked(source, "redrivePolicy", QUEUE)}
+    # A queue is itself a dead-letter queue when another queue, a function, an async invoke
+    # config, an event source mapping or a subscription sends its failures there.
+    feeders = (
+        (QUEUE, "redrivePolicy"),
+        ("aws:lambda/function:Function", "deadLetterConfig"),
+        ("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "destinationConfig"),
+        ("aws:lambda/eventSourceMapping:EventSourceMapping", "destinationConfig"),
+        (SUBSCRIPTION, "redrivePolicy"),
+    )
+    dlqs = {
+        q.urn for res_type, prop in feeders for source in stack.of(res_type) for q in stack.linked(source, prop, QUEUE)
+    }
     for queue in queues:
 
         def check(queue: Res = queue) -> Iterator[str]:

@@ -318,3 +318,22 @@ def test_evaluate_in_process_for_make_plan() -> None:
     assert any(f.rule.name == "neptune-cluster-storage-encrypted" for f in grouped[cluster.urn])
     assert report.summary().startswith("policies FAIL:")
     assert not report.passed
+
+
+def test_recorded_outputs_identify_resources() -> None:
+    from offline.mocks import RecordedResource
+    from policies.evaluate import res_from_recorded
+
+    recorded = RecordedResource(
+        urn="urn:pulumi:dev::p::aws:neptune/cluster:Cluster::graph",
+        type="aws:neptune/cluster:Cluster",
+        name="graph",
+        custom=True,
+        parent="",
+        inputs={},
+        state={"clusterResourceId": "cluster-ABC", "arn": "arn:aws:rds:eu-west-1:1:cluster:graph"},
+        id="graph-id",
+    )
+    assert {"graph-id", "cluster-ABC", "arn:aws:rds:eu-west-1:1:cluster:graph"} <= set(
+        res_from_recorded(recorded).identifiers
+    )

@@ -647,3 +647,10 @@ def test_statements_may_name_stack_resources_by_physical_name() -> None:
     )
     assert validate_stack("workload-roles-scoped-to-stack", [*lambda_stack(policy), log_group]) == []
     assert validate_stack("workload-roles-scoped-to-stack", lambda_stack(policy)), "no such log group in the stack"
+
+
+def test_a_functions_dead_letter_queue_needs_no_dlq_of_its_own() -> None:
+    dlq = R("aws:sqs/queue:Queue", "fn-dlq", {})
+    fn = R(FN, "fn", {"deadLetterConfig": {"targetArn": "x"}}, deps={"deadLetterConfig": ["fn-dlq"]})
+    assert validate_stack("sqs-queue-dead-letter", [dlq, fn]) == []
+    assert validate_stack("sqs-queue-dead-letter", [dlq])

@@ -31,3 +31,13 @@ def test_bench_reports_figures() -> None:
     assert figures.total_seconds_best <= figures.total_seconds_median
     assert len(figures.slowest_policies) == 3
     assert set(figures.as_dict()) >= {"resources", "per_resource_ms", "slowest_policies_ms"}
+
+
+def test_readme_explains_every_prod_deviation() -> None:
+    from policies.packconfig import load
+
+    prod = load("prod")
+    deviations = {r.name for r in all_rules() if prod.level(r) != "mandatory"}
+    section = docs.PROSE.split("Deliberate deviations")[1].split("## ")[0]
+    listed = {line.split("`")[1] for line in section.splitlines() if line.startswith("| `")}
+    assert listed == deviations

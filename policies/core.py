@@ -8,8 +8,9 @@ Nothing here starts the policy analyzer.
 Values are read through ``Res`` views whose props are plain Python data: the engine's
 unknown sentinels become ``UNKNOWN`` and state-file secrets become ``SECRET``. A
 security-critical value that is unknown (at preview) or opaque (a secret in a state file)
-is never treated as compliant: ``Res.req`` raises ``UnknownInput`` and the framework
-reports it as a violation of the rule that needed it (CONTROLS row 160, fail closed).
+is never treated as compliant: ``Res.req`` raises ``UnknownInput``; the rule records an
+"unknown" finding that each pack's ``preview-unknown-*-inputs`` policy reports (CONTROLS
+row 160, fail closed), so the fail-closed enforcement is one per-stack setting.
 """
 
 from __future__ import annotations
@@ -477,6 +478,16 @@ class Violation:
     urn: str = ""
     res_type: str = ""
     res_name: str = ""
+    #: The rule could not decide because an input was unknown or opaque. The rule's own
+    #: policy does not report these; the pack's ``preview-unknown-*-inputs`` policy does
+    #: (CONTROLS row 160), so their enforcement is set per stack in one place.
+    unknown: bool = False
+
+
+class UnknownMessage(str):
+    """A stack-rule message saying an input was unknown (see ``Violation.unknown``)."""
+
+    __slots__ = ()
 
 
 def run_resource_rule(rule: Rule, res: Res, settings: Settings) -> list[Violation]:
@@ -491,7 +502,7 @@ def run_resource_rule(rule: Rule, res: Res, settings: Settings) -> list[Violatio
         for message in rule.check_resource(res, settings):
             found.append(Violation(rule, message, res.urn, res.type, res.name))
     except UnknownInput as unknown:
-        found.append(Violation(rule, f"{res.label}: {unknown}", res.urn, res.type, res.name))
+        found.append(Violation(rule, f"{res.label}: {unknown}", res.urn, res.type, res.name, unknown=True))
     return found
 
 
@@ -503,12 +514,13 @@ def run_stack_rule(rule: Rule, stack: Stack, settings: Settings) -> list[Violati
         for res, message in rule.check_stack(stack, settings):
             if res is not None and settings.exempt(res) is not None:
                 continue
+            is_unknown_ = isinstance(message, UnknownMessage)
             if res is None:
-                found.append(Violation(rule, message))
+                found.append(Violation(rule, str(message), unknown=is_unknown_))
             else:
-                found.append(Violation(rule, message, res.urn, res.type, res.name))
+                found.append(Violation(rule, str(message), res.urn, res.type, res.name, unknown=is_unknown_))
     except UnknownInput as unknown:
-        found.append(Violation(rule, str(unknown)))
+        found.append(Violation(rule, str(unknown), unknown=True))
     return found
 
 
@@ -518,7 +530,7 @@ def guarded(res: Res, check: Callable[[], Iterable[str]]) -> Iterator[StackFindi
         for message in check():
             yield res, message
     except UnknownInput as unknown:
-        yield res, f"{res.label}: {unknown}"
+        yield res, UnknownMessage(f"{res.label}: {unknown}")
 
 
 # -- adapters to the Pulumi policy SDK ----------------------------------------------
@@ -588,7 +600,8 @@ def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
         def validate_stack(args: StackValidationArgs, report: ReportViolation) -> None:
             settings = rule.settings(args.get_config())
             for violation in run_stack_rule(rule, stack_from_args(args), settings):
-                report(violation.message, violation.urn or None)
+                if not violation.unknown:
+                    report(violation.message, violation.urn or None)
 
         return StackValidationPolicy(validate=validate_stack, **common)
 
@@ -597,7 +610,8 @@ def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
             return
         settings = rule.settings(args.get_config())
         for violation in run_resource_rule(rule, res_from_args(args), settings):
-            report(violation.message, None)
+            if not violation.unknown:
+                report(violation.message, None)
 
     return ResourceValidationPolicy(validate=validate_resource, **common)
 

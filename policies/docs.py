@@ -84,13 +84,22 @@ python -m policies.check --state prod.json --stack prod --format json
 ## Unknown values at preview (fail closed)
 
 During `pulumi preview`, inputs computed from resources that do not exist yet are unknown
-(for example a role policy built from a new table's ARN). The SDK would turn an unknown
-read into an advisory note; these rules instead report a violation of the rule that needed
-the value ("... is unknown during preview, so this control cannot be verified (fail
-closed)"). Joins between resources use property dependencies and URNs, which are known at
-preview, so most cross-resource policies still decide. A value that stays unknown until
-`pulumi up` (typically a brand-new IAM document) blocks a mandatory preview: deploy it to
-dev first, or add an exemption with the reason for that one resource.
+(for example a role policy built from a new table's ARN); in a state file, secrets are
+opaque. The SDK would turn an unknown read into an advisory note and pass. Here a rule
+that needs such a value cannot decide and says so, and each pack's
+`preview-unknown-security-inputs` / `preview-unknown-compliance-inputs` policy reports
+every undecided control ("<policy>: ... is unknown during preview, so this control cannot
+be verified (fail closed)") against the resource. Joins between resources use property
+dependencies and URNs, which are known at preview, so most cross-resource policies still
+decide.
+
+- prod: mandatory (CONTROLS row 160): a preview that cannot prove compliance fails. A
+  brand-new IAM document built from new ARNs therefore blocks a prod preview until the
+  resources it names exist; exempt that one resource with a reason if it must ship in one
+  step.
+- dev: advisory, so new resources can be bootstrapped; `pulumi up` runs every rule again
+  on the real values before it creates each resource, and a mandatory violation then
+  stops the update.
 
 ## Exemptions
 
@@ -120,7 +129,8 @@ object (for example `{"log-group-retention": {"minimumRetentionDays": 30}}`).
 - **dev**: as prod, but every *resilience* policy is advisory (multi-AZ, deletion protection,
   final snapshots, backups, key deletion windows, `protect`: dev is disposable and sized for
   cost), log retention stays mandatory with a 7-day minimum (explicit retention still bounds
-  cost), Cognito MFA may be OPTIONAL, and introspection may stay on. Encryption, least
+  cost), Cognito MFA may be OPTIONAL, introspection may stay on, and the two
+  `preview-unknown-*` policies are advisory (see above). Encryption, least
   privilege and network exposure are mandatory in dev too: they are cheap and a leak from
   dev is still a leak.
 
@@ -147,9 +157,6 @@ Deliberate deviations (advisory everywhere), with the reason:
   (`ModifyDBClusterSnapshotAttribute`) that pulumi-aws does not model, so no program or
   state can express it; Security Hub Neptune.3 watches it at runtime.
 - Row 67 (rotation succeeds, unused secrets removed): runtime facts only.
-- Row 160 is not a separate policy: every rule reads security-critical inputs through
-  `Res.req`, so an unknown (preview) or opaque (state-file secret) value is reported by the
-  rule that needed it.
 - Row 128 (interface endpoints for EC2 / ECR / SSM): the app runs no EC2, ECR or SSM
   workloads; `vpc-interface-endpoint-private` checks the interface endpoints it does have.
 - Rows 38 and 134 (cross-account principals): only the wildcard-principal part is

@@ -135,5 +135,5 @@ def evaluate(
                     if exemption is not None:
                         report.exempted.append((rule.name, res.urn, exemption.reason))
                     found += run_resource_rule(rule, res, settings)
-        report.findings += [Finding(v, level) for v in found]
+        report.findings += [Finding(v, level) for v in found if not v.unknown]
     return report

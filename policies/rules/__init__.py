@@ -20,6 +20,7 @@ from policies.rules import (
     logs,
     messaging,
     neptune,
+    preview,
     pulumi_,
     s3,
     vpc,
@@ -28,6 +29,7 @@ from policies.rules import (
 
 MODULES = (
     neptune,
+    preview,
     kms,
     vpc,
     logs,

@@ -105,9 +105,18 @@ def test_unencrypted_cluster_is_mandatory(security_pack: analyzer_pb2_grpc.Analy
 
 def test_unknown_at_preview_fails_closed(security_pack: analyzer_pb2_grpc.AnalyzerStub) -> None:
     _configure(security_pack, {})
-    found = _analyze(security_pack, {"storageEncrypted": UNKNOWN_BOOLEAN_VALUE})
+    props = {"storageEncrypted": UNKNOWN_BOOLEAN_VALUE}
+    assert _analyze(security_pack, props) == [], "the rule itself cannot decide"
+    cluster = analyzer_pb2.AnalyzerResource(type=CLUSTER, urn=URN, name="db", properties=_struct(props))
+    response = security_pack.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[cluster]))
+    found = [
+        d
+        for d in response.diagnostics
+        if d.policyName == "preview-unknown-security-inputs" and "neptune-cluster-storage-encrypted" in d.message
+    ]
     assert len(found) == 1
     assert found[0].enforcementLevel == analyzer_pb2.MANDATORY
+    assert found[0].urn == URN
     assert "unknown during preview" in found[0].message
 
 

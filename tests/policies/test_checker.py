@@ -286,7 +286,9 @@ class TestState:
         assert report["stack"] == "prod"
         assert report["resourceCount"] == 1
         assert any(
-            "encrypted secret" in v["message"] and v["policy"] == "iam-no-wildcard-resource"
+            v["policy"] == "preview-unknown-security-inputs"
+            and v["message"].startswith("iam-no-wildcard-resource:")
+            and "encrypted secret" in v["message"]
             for v in report["violations"]
         )
 

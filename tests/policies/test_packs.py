@@ -123,5 +123,9 @@ def test_dev_relaxes_only_cost_driven_resilience() -> None:
     resilience = {r.name for r in all_rules() if r.category == "resilience"}
     deliberate = {r.name for r in all_rules() if prod.level(r) != "mandatory"}
     assert resilience <= relaxed
-    assert relaxed - resilience - deliberate == {"appsync-introspection-disabled"}
+    assert relaxed - resilience - deliberate == {
+        "appsync-introspection-disabled",
+        "preview-unknown-security-inputs",
+        "preview-unknown-compliance-inputs",
+    }
     assert deliberate <= relaxed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cases_foundation
 import cases_services
 import pytest
-from conftest import Case, check_case, validate_resource
+from conftest import Case, check_case, unknown_reported, validate_resource
 
 CASES: list[Case] = [*cases_foundation.CASES, *cases_services.CASES]
 ALWAYS_VIOLATING = [*cases_foundation.ALWAYS_VIOLATING, *cases_services.ALWAYS_VIOLATING]
@@ -23,7 +23,8 @@ def test_type_is_itself_a_violation(policy: str, res_type: str) -> None:
 
 @pytest.mark.parametrize(("policy", "res_type", "props"), cases_foundation.UNKNOWN_BOOL_CASES)
 def test_unknown_boolean_fails_closed(policy: str, res_type: str, props: dict[str, object]) -> None:
-    found = validate_resource(policy, res_type, props)
+    assert validate_resource(policy, res_type, props) == []
+    found = unknown_reported(policy, res_type, props)
     assert len(found) == 1
     assert "unknown during preview" in found[0]
 

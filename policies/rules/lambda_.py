@@ -33,7 +33,7 @@ QUEUE = "aws:sqs/queue:Queue"
 DATA_SOURCE = "aws:appsync/dataSource:DataSource"
 GRAPHQL_API = "aws:appsync/graphQLApi:GraphQLApi"
 
-SECRET_NAME = re.compile(r"(secret|passw(or)?d|passwd|token|api_?key|private_?key|credential|auth)", re.IGNORECASE)
+SECRET_NAME = re.compile(r"(secret|passw(or)?d|passwd|token|api_?key|private_?key|credential)", re.IGNORECASE)
 REFERENCE_NAME = re.compile(r"(_ARN|_NAME|_ID|_URL|_ENDPOINT|_PARAM|_PATH|_REGION)$", re.IGNORECASE)
 AWS_ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
 
@@ -294,8 +294,15 @@ def no_secrets(r: Res, _: Settings) -> Iterator[str]:
         text = str(value)
         if AWS_ACCESS_KEY.search(text):
             yield f"{r.label}: {key} contains an AWS access key id"
-        elif SECRET_NAME.search(key) and not REFERENCE_NAME.search(key) and not text.startswith("arn:") and text:
+        elif SECRET_NAME.search(key) and not REFERENCE_NAME.search(key) and _looks_secret(text):
             yield f"{r.label}: {key} looks like a secret value; pass a Secrets Manager reference instead"
+
+
+def _looks_secret(text: str) -> bool:
+    """A value that could be a credential: not a reference, number, flag or short setting."""
+    if text.startswith(("arn:", "/", "{{resolve:")) or text.lower() in ("true", "false"):
+        return False
+    return len(text) >= 8 and not text.replace(".", "").isdigit() and " " not in text
 
 
 require_set(

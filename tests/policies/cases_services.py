@@ -44,7 +44,12 @@ FUNCTION_OK = {
     "reservedConcurrentExecutions": 5.0,
     "kmsKeyArn": "arn:aws:kms:eu-west-1:1:key/k",
     "environment": {
-        "variables": {"TABLE_NAME": "devices", "APNS_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:apns"}
+        "variables": {
+            "TABLE_NAME": "devices",
+            "APNS_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:apns",
+            "TOKEN_TTL_SECONDS": "3600",
+            "AUTH_MODE": "cognito",
+        }
     },
     "codeSigningConfigArn": "arn:aws:lambda:eu-west-1:1:code-signing-config:csc-1",
     "memorySize": 512.0,

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from components.config_loader import ConfigError, config_error, load_section
 from components.context import DeploymentContext
 from components.graph_database import GraphDatabase, GraphDatabaseArgs, GraphDatabaseSettings
+from components.graphql_api import GraphqlApi, GraphqlApiArgs, GraphqlApiSettings
 from components.identity import Identity, IdentityArgs, IdentitySettings
 from components.keys import Keys, KeysArgs
 from components.network import Network, NetworkArgs, NetworkSettings
@@ -155,6 +156,7 @@ def main() -> None:
     graph_settings = load_section(config, "graphDb", GraphDatabaseSettings)
     functions_settings = load_section(config, "functions", FunctionsSettings)
     identity_settings = load_section(config, "identity", IdentitySettings)
+    api_settings = load_section(config, "graphqlApi", GraphqlApiSettings)
 
     available = aws.get_availability_zones(
         state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
@@ -188,7 +190,7 @@ def main() -> None:
         ),
     )
 
-    _graph_api, auth_triggers = graph_functions(
+    graph_api, auth_triggers = graph_functions(
         context, functions_settings, identity_settings, keys, network, graph, tags
     )
     identity = Identity(
@@ -198,6 +200,18 @@ def main() -> None:
             settings=identity_settings,
             trigger_function_arn=auth_triggers.function.arn,
             trigger_function_name=auth_triggers.function.name,
+            tags=tags,
+        ),
+    )
+
+    api = GraphqlApi(
+        "graphql",
+        GraphqlApiArgs(
+            context=context,
+            settings=api_settings,
+            user_pool_id=identity.user_pool.id,
+            resolver_function_arn=graph_api.function.arn,
+            logs_key_arn=keys.logs.arn,
             tags=tags,
         ),
     )
@@ -214,6 +228,8 @@ def main() -> None:
     pulumi.export("userPoolId", identity.user_pool.id)
     pulumi.export("userPoolClientId", identity.client.id)
     pulumi.export("identityPoolId", identity.identity_pool.id)
+    pulumi.export("graphqlUrl", api.api.uris["GRAPHQL"])
+    pulumi.export("graphqlApiId", api.api.id)
 
 
 main()

@@ -19,6 +19,7 @@ import yaml
 
 from components.config_loader import camel
 from components.graph_database import GraphDatabaseSettings
+from components.graphql_api import GraphqlApiSettings
 from components.identity import IdentitySettings
 from components.keys import KeysArgs
 from components.network import NetworkSettings
@@ -33,6 +34,7 @@ SECTIONS: Mapping[str, type[Any]] = {
     "graphDb": GraphDatabaseSettings,
     "functions": FunctionsSettings,
     "identity": IdentitySettings,
+    "graphqlApi": GraphqlApiSettings,
 }
 #: Fields filled by the program, not by config.
 WIRED = {"context", "tags"}
@@ -89,6 +91,12 @@ DESCRIPTIONS: Mapping[str, str] = {
     "identity.refreshTokenValidityDays": "Refresh token lifetime in days (1-3650).",
     "identity.allowedEmailDomains": "Sign-ups only from these email domains (empty: any domain not blocked).",
     "identity.blockedEmailDomains": "Sign-ups never from these email domains.",
+    "graphqlApi.fieldLogLevel": "AppSync field-level logging: `ERROR`, `INFO`, `DEBUG` or `ALL` (never off).",
+    "graphqlApi.excludeVerboseContent": "Keep headers, tokens and resolver payloads out of the request logs.",
+    "graphqlApi.logRetentionDays": "Retention of the API's log group `/aws/appsync/apis/<apiId>`.",
+    "graphqlApi.introspection": "Allow schema introspection (developer tooling); off in prod.",
+    "graphqlApi.queryDepthLimit": "Deepest query nesting accepted (1-75).",
+    "graphqlApi.resolverCountLimit": "Most resolver invocations per request (1-10000).",
 }
 
 

@@ -65,6 +65,31 @@ CASES = [
         id="identity-typo",
     ),
     pytest.param(
+        _with("graphqlApi", queryDepthLimit=0),
+        "social-backend:graphqlApi.queryDepthLimit: must be between 1 and 75, got 0",
+        id="depth-limit-off",
+    ),
+    pytest.param(
+        _with("graphqlApi", queryDepthLimit=76),
+        "social-backend:graphqlApi.queryDepthLimit: must be between 1 and 75, got 76",
+        id="depth-limit-beyond-appsync",
+    ),
+    pytest.param(
+        _with("graphqlApi", resolverCountLimit=20000),
+        "social-backend:graphqlApi.resolverCountLimit: must be between 1 and 10000, got 20000",
+        id="resolver-count-beyond-appsync",
+    ),
+    pytest.param(
+        _with("graphqlApi", fieldLogLevel="NONE"),
+        "social-backend:graphqlApi.fieldLogLevel: must be one of ERROR, INFO, DEBUG, ALL; got 'NONE'",
+        id="field-logging-off",
+    ),
+    pytest.param(
+        _with("graphqlApi", introspection="yes"),
+        "social-backend:graphqlApi.introspection: must be true or false, got 'yes'",
+        id="introspection-not-boolean",
+    ),
+    pytest.param(
         _function("graphApi", timeoutSeconds=60),
         "social-backend:functions.graphApi.timeoutSeconds: AppSync waits at most 30 seconds for a Lambda resolver, got 60",
         id="graph-api-timeout-beyond-appsync",

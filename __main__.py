@@ -21,6 +21,7 @@ from components.keys import Keys, KeysArgs
 from components.network import Network, NetworkArgs, NetworkSettings
 from components.python_function import FunctionsSettings, PythonFunction, PythonFunctionArgs, VpcPlacement
 from components.validation import ArgsError
+from components.web_firewall import WebFirewall, WebFirewallArgs, WebFirewallSettings
 
 #: Physical names are ``<project>-<stack>-<role>``; Neptune identifiers allow 63 chars.
 NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,38}$")
@@ -157,6 +158,7 @@ def main() -> None:
     functions_settings = load_section(config, "functions", FunctionsSettings)
     identity_settings = load_section(config, "identity", IdentitySettings)
     api_settings = load_section(config, "graphqlApi", GraphqlApiSettings)
+    firewall_settings = load_section(config, "webFirewall", WebFirewallSettings)
 
     available = aws.get_availability_zones(
         state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
@@ -215,6 +217,18 @@ def main() -> None:
             tags=tags,
         ),
     )
+    # One regional ACL for the stack's regional endpoints (the REST API's stage joins it).
+    firewall = WebFirewall(
+        "firewall",
+        WebFirewallArgs(
+            context=context,
+            settings=firewall_settings,
+            scope="REGIONAL",
+            resource_arns=[api.api.arn],
+            logs_key_arn=keys.logs.arn,
+            tags=tags,
+        ),
+    )
 
     pulumi.export("vpcId", network.vpc.id)
     pulumi.export("privateSubnetIds", [subnet.id for subnet in network.subnets])
@@ -230,6 +244,7 @@ def main() -> None:
     pulumi.export("identityPoolId", identity.identity_pool.id)
     pulumi.export("graphqlUrl", api.api.uris["GRAPHQL"])
     pulumi.export("graphqlApiId", api.api.id)
+    pulumi.export("webAclArn", firewall.web_acl.arn)
 
 
 main()

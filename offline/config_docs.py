@@ -24,6 +24,7 @@ from components.identity import IdentitySettings
 from components.keys import KeysArgs
 from components.network import NetworkSettings
 from components.python_function import FunctionsSettings
+from components.web_firewall import WebFirewallSettings
 from offline.runner import REPO_ROOT
 
 PROJECT = "social-backend"
@@ -35,6 +36,7 @@ SECTIONS: Mapping[str, type[Any]] = {
     "functions": FunctionsSettings,
     "identity": IdentitySettings,
     "graphqlApi": GraphqlApiSettings,
+    "webFirewall": WebFirewallSettings,
 }
 #: Fields filled by the program, not by config.
 WIRED = {"context", "tags"}
@@ -97,6 +99,10 @@ DESCRIPTIONS: Mapping[str, str] = {
     "graphqlApi.introspection": "Allow schema introspection (developer tooling); off in prod.",
     "graphqlApi.queryDepthLimit": "Deepest query nesting accepted (1-75).",
     "graphqlApi.resolverCountLimit": "Most resolver invocations per request (1-10000).",
+    "webFirewall.action": "`COUNT` (record matches only, for tuning) or `BLOCK` for the rate limit and managed rule groups.",
+    "webFirewall.rateLimit": "Requests per client IP per `rateWindowSeconds` before WAF limits it (10-2000000000).",
+    "webFirewall.rateWindowSeconds": "Rate-limit evaluation window: 60, 120, 300 or 600 seconds.",
+    "webFirewall.logRetentionDays": "Retention of the WAF log group `aws-waf-logs-<prefix>-<scope>`.",
 }
 
 

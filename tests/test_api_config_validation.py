@@ -90,6 +90,16 @@ CASES = [
         id="introspection-not-boolean",
     ),
     pytest.param(
+        _with("webFirewall", action="ALLOW"),
+        "social-backend:webFirewall.action: must be one of COUNT, BLOCK; got 'ALLOW'",
+        id="waf-action-not-count-or-block",
+    ),
+    pytest.param(
+        _with("webFirewall", rateLimit=5),
+        "social-backend:webFirewall.rateLimit: must be between 10 and 2000000000, got 5",
+        id="waf-rate-limit-too-low",
+    ),
+    pytest.param(
         _function("graphApi", timeoutSeconds=60),
         "social-backend:functions.graphApi.timeoutSeconds: AppSync waits at most 30 seconds for a Lambda resolver, got 60",
         id="graph-api-timeout-beyond-appsync",

@@ -15,9 +15,13 @@ import pulumi_aws as aws
 from components.config_loader import ConfigError, config_error, load_section
 from components.context import DeploymentContext
 from components.graph_database import GraphDatabase, GraphDatabaseArgs, GraphDatabaseSettings
+from components.graphql_api import GraphqlApi, GraphqlApiArgs, GraphqlApiSettings
+from components.identity import Identity, IdentityArgs, IdentitySettings
 from components.keys import Keys, KeysArgs
 from components.network import Network, NetworkArgs, NetworkSettings
+from components.python_function import FunctionsSettings, PythonFunction, PythonFunctionArgs, VpcPlacement
 from components.validation import ArgsError
+from components.web_firewall import WebFirewall, WebFirewallArgs, WebFirewallSettings
 
 #: Physical names are ``<project>-<stack>-<role>``; Neptune identifiers allow 63 chars.
 NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,38}$")
@@ -45,6 +49,104 @@ def stack_tags(config: pulumi.Config) -> dict[str, str]:
     return {"Project": pulumi.get_project(), "Stack": pulumi.get_stack(), "ManagedBy": "pulumi", **extra}
 
 
+def neptune_data_arn(context: DeploymentContext, graph: GraphDatabase) -> pulumi.Output[str]:
+    """``neptune-db:`` actions name the cluster by its resource id, not its ARN."""
+    return pulumi.Output.concat(
+        f"arn:{context.partition}:neptune-db:{context.region}:{context.account_id}:",
+        graph.cluster.cluster_resource_id,
+        "/*",
+    )
+
+
+def neptune_statement(sid: str, actions: list[str], cluster_arn: pulumi.Input[str]) -> dict[str, object]:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": [cluster_arn],
+        # Only openCypher (the graph repository's language), never Gremlin or SPARQL.
+        "Condition": {"StringEqualsIgnoreCase": {"neptune-db:QueryLanguage": "opencypher"}},
+    }
+
+
+def graph_functions(
+    context: DeploymentContext,
+    settings: FunctionsSettings,
+    identity_settings: IdentitySettings,
+    keys: Keys,
+    network: Network,
+    graph: GraphDatabase,
+    tags: dict[str, str],
+) -> tuple[PythonFunction, PythonFunction]:
+    """The in-VPC functions that query Neptune: ``graph_api`` and ``auth_triggers``."""
+    vpc = VpcPlacement(
+        subnet_ids=[subnet.id for subnet in network.subnets],
+        security_group_ids=[network.lambda_security_group.id],
+    )
+    cluster_arn = neptune_data_arn(context, graph)
+    port = graph.cluster.port.apply(str)
+    # AppSync and Cognito invoke both functions synchronously: the caller sees the error,
+    # and a Lambda DLQ (async invocations only) would never receive anything.
+    graph_api = PythonFunction(
+        "graph-api",
+        PythonFunctionArgs(
+            context=context,
+            source="graph_api",
+            description="AppSync direct Lambda resolver: the social graph over openCypher",
+            statements=[
+                neptune_statement(
+                    "QueryTheSocialGraph",
+                    [
+                        "neptune-db:ReadDataViaQuery",
+                        "neptune-db:WriteDataViaQuery",
+                        "neptune-db:DeleteDataViaQuery",
+                        "neptune-db:GetQueryStatus",
+                    ],
+                    cluster_arn,
+                )
+            ],
+            environment={
+                "NEPTUNE_WRITER_ENDPOINT": graph.cluster.endpoint,
+                "NEPTUNE_READER_ENDPOINT": graph.cluster.reader_endpoint,
+                "NEPTUNE_PORT": port,
+            },
+            logs_key_arn=keys.logs.arn,
+            data_key_arn=keys.data.arn,
+            vpc=vpc,
+            tags=tags,
+            **settings.graph_api.function_args(),
+        ),
+    )
+    auth_triggers = PythonFunction(
+        "auth-triggers",
+        PythonFunctionArgs(
+            context=context,
+            source="auth_triggers",
+            description="Cognito pre sign-up checks and post confirmation User vertex",
+            # MERGE of the User vertex reads and writes; it never deletes.
+            statements=[
+                neptune_statement(
+                    "CreateUserVertex",
+                    ["neptune-db:ReadDataViaQuery", "neptune-db:WriteDataViaQuery"],
+                    cluster_arn,
+                )
+            ],
+            environment={
+                "NEPTUNE_WRITER_ENDPOINT": graph.cluster.endpoint,
+                "NEPTUNE_PORT": port,
+                "ALLOWED_EMAIL_DOMAINS": ",".join(identity_settings.allowed_email_domains),
+                "BLOCKED_EMAIL_DOMAINS": ",".join(identity_settings.blocked_email_domains),
+            },
+            logs_key_arn=keys.logs.arn,
+            data_key_arn=keys.data.arn,
+            vpc=vpc,
+            tags=tags,
+            **settings.auth_triggers.function_args(),
+        ),
+    )
+    return graph_api, auth_triggers
+
+
 def main() -> None:
     config = pulumi.Config()
     context = deployment_context()
@@ -53,6 +155,10 @@ def main() -> None:
     keys_args = load_section(config, "keys", KeysArgs, context=context, tags=tags)
     network_settings = load_section(config, "network", NetworkSettings)
     graph_settings = load_section(config, "graphDb", GraphDatabaseSettings)
+    functions_settings = load_section(config, "functions", FunctionsSettings)
+    identity_settings = load_section(config, "identity", IdentitySettings)
+    api_settings = load_section(config, "graphqlApi", GraphqlApiSettings)
+    firewall_settings = load_section(config, "webFirewall", WebFirewallSettings)
 
     available = aws.get_availability_zones(
         state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
@@ -86,6 +192,44 @@ def main() -> None:
         ),
     )
 
+    graph_api, auth_triggers = graph_functions(
+        context, functions_settings, identity_settings, keys, network, graph, tags
+    )
+    identity = Identity(
+        "identity",
+        IdentityArgs(
+            context=context,
+            settings=identity_settings,
+            trigger_function_arn=auth_triggers.function.arn,
+            trigger_function_name=auth_triggers.function.name,
+            tags=tags,
+        ),
+    )
+
+    api = GraphqlApi(
+        "graphql",
+        GraphqlApiArgs(
+            context=context,
+            settings=api_settings,
+            user_pool_id=identity.user_pool.id,
+            resolver_function_arn=graph_api.function.arn,
+            logs_key_arn=keys.logs.arn,
+            tags=tags,
+        ),
+    )
+    # One regional ACL for the stack's regional endpoints (the REST API's stage joins it).
+    firewall = WebFirewall(
+        "firewall",
+        WebFirewallArgs(
+            context=context,
+            settings=firewall_settings,
+            scope="REGIONAL",
+            resource_arns=[api.api.arn],
+            logs_key_arn=keys.logs.arn,
+            tags=tags,
+        ),
+    )
+
     pulumi.export("vpcId", network.vpc.id)
     pulumi.export("privateSubnetIds", [subnet.id for subnet in network.subnets])
     pulumi.export("availabilityZones", network.zones)
@@ -95,6 +239,12 @@ def main() -> None:
     pulumi.export("neptunePort", graph.cluster.port)
     pulumi.export("neptuneClusterResourceId", graph.cluster.cluster_resource_id)
     pulumi.export("keyArns", {"data": keys.data.arn, "logs": keys.logs.arn})
+    pulumi.export("userPoolId", identity.user_pool.id)
+    pulumi.export("userPoolClientId", identity.client.id)
+    pulumi.export("identityPoolId", identity.identity_pool.id)
+    pulumi.export("graphqlUrl", api.api.uris["GRAPHQL"])
+    pulumi.export("graphqlApiId", api.api.id)
+    pulumi.export("webAclArn", firewall.web_acl.arn)
 
 
 main()

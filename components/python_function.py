@@ -283,21 +283,39 @@ class PythonFunction(pulumi.ComponentResource):
                 },
             ]
         if args.vpc is not None:
+            network_interfaces = ctx.arn("ec2", "network-interface/*")
             statements += [
                 {
-                    # Lambda manages its ENIs through these calls; EC2's Describe* actions
-                    # and Lambda's ENI lifecycle support no resource-level scoping (the
-                    # AWSLambdaVPCAccessExecutionRole policy grants the same on "*").
-                    "Sid": "VpcNetworkInterfacesNeedStar",
+                    # Lambda creates its Hyperplane ENIs with the execution role: only in the
+                    # function's own subnets, with its own security groups.
+                    "Sid": "ManageOwnNetworkInterfaces",
+                    "Effect": "Allow",
+                    "Action": ["ec2:CreateNetworkInterface"],
+                    "Resource": [
+                        network_interfaces,
+                        *(pulumi.Output.concat(ctx.arn("ec2", "subnet/"), s) for s in args.vpc.subnet_ids),
+                        *(
+                            pulumi.Output.concat(ctx.arn("ec2", "security-group/"), g)
+                            for g in args.vpc.security_group_ids
+                        ),
+                    ],
+                },
+                {
+                    "Sid": "ReleaseNetworkInterfaces",
                     "Effect": "Allow",
                     "Action": [
-                        "ec2:CreateNetworkInterface",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeSubnets",
                         "ec2:DeleteNetworkInterface",
                         "ec2:AssignPrivateIpAddresses",
                         "ec2:UnassignPrivateIpAddresses",
                     ],
+                    "Resource": [network_interfaces],
+                },
+                {
+                    # EC2's Describe* actions support no resource-level permissions (AWS
+                    # service authorization reference): "*" is the only valid resource.
+                    "Sid": "DescribeNetworkNeedsStar",
+                    "Effect": "Allow",
+                    "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
                     "Resource": "*",
                     "Condition": {"StringEquals": {"aws:RequestedRegion": ctx.region}},
                 },
@@ -328,3 +346,61 @@ class PythonFunction(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return [layer.arn]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionSettings:
+    """The configurable sizing of one function (an object under ``<project>:functions``)."""
+
+    memory_mb: int = 256
+    timeout_seconds: int = 30
+    #: Reserved concurrency (caps the blast radius, guarantees capacity); null leaves it unreserved.
+    reserved_concurrency: int | None = None
+    log_retention_days: int = 365
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        require_int_range("memory_mb", self.memory_mb, 128, 10_240)
+        require_int_range("timeout_seconds", self.timeout_seconds, 1, 900)
+        if self.reserved_concurrency is not None:
+            require_int_range("reserved_concurrency", self.reserved_concurrency, 1, 1000)
+        require_log_retention("log_retention_days", self.log_retention_days)
+        if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ArgsError("log_level", f"must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
+
+    def function_args(self) -> dict[str, Any]:
+        """The ``PythonFunctionArgs`` fields these settings fill."""
+        return {
+            "memory_mb": self.memory_mb,
+            "timeout_seconds": self.timeout_seconds,
+            "reserved_concurrency": self.reserved_concurrency,
+            "log_retention_days": self.log_retention_days,
+            "log_level": self.log_level,
+        }
+
+
+#: Synchronous callers give up after these many seconds, so a longer function timeout only
+#: keeps a doomed invocation (and its concurrency) alive: AppSync's Lambda resolver limit
+#: and Cognito's trigger limit.
+APPSYNC_RESOLVER_TIMEOUT_SECONDS = 30
+COGNITO_TRIGGER_TIMEOUT_SECONDS = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionsSettings:
+    """Sizing of every function (``<project>:functions``): one object per function."""
+
+    graph_api: FunctionSettings = field(default_factory=lambda: FunctionSettings(memory_mb=512, timeout_seconds=10))
+    auth_triggers: FunctionSettings = field(default_factory=lambda: FunctionSettings(timeout_seconds=5))
+
+    def __post_init__(self) -> None:
+        if self.graph_api.timeout_seconds > APPSYNC_RESOLVER_TIMEOUT_SECONDS:
+            raise ArgsError(
+                "graph_api.timeout_seconds",
+                f"AppSync waits at most {APPSYNC_RESOLVER_TIMEOUT_SECONDS} seconds for a Lambda resolver, got {self.graph_api.timeout_seconds}",
+            )
+        if self.auth_triggers.timeout_seconds > COGNITO_TRIGGER_TIMEOUT_SECONDS:
+            raise ArgsError(
+                "auth_triggers.timeout_seconds",
+                f"Cognito waits at most {COGNITO_TRIGGER_TIMEOUT_SECONDS} seconds for a trigger, got {self.auth_triggers.timeout_seconds}",
+            )

@@ -19,13 +19,25 @@ import yaml
 
 from components.config_loader import camel
 from components.graph_database import GraphDatabaseSettings
+from components.graphql_api import GraphqlApiSettings
+from components.identity import IdentitySettings
 from components.keys import KeysArgs
 from components.network import NetworkSettings
+from components.python_function import FunctionsSettings
+from components.web_firewall import WebFirewallSettings
 from offline.runner import REPO_ROOT
 
 PROJECT = "social-backend"
 #: Config section -> settings class, in the order the README lists them.
-SECTIONS: Mapping[str, type[Any]] = {"keys": KeysArgs, "network": NetworkSettings, "graphDb": GraphDatabaseSettings}
+SECTIONS: Mapping[str, type[Any]] = {
+    "keys": KeysArgs,
+    "network": NetworkSettings,
+    "graphDb": GraphDatabaseSettings,
+    "functions": FunctionsSettings,
+    "identity": IdentitySettings,
+    "graphqlApi": GraphqlApiSettings,
+    "webFirewall": WebFirewallSettings,
+}
 #: Fields filled by the program, not by config.
 WIRED = {"context", "tags"}
 
@@ -57,6 +69,40 @@ DESCRIPTIONS: Mapping[str, str] = {
     "graphDb.streamsExpiryDays": "Days Neptune keeps stream records for the poller (1-90).",
     "graphDb.queryTimeoutMs": "Neptune query timeout in milliseconds.",
     "graphDb.applyImmediately": "Apply modifications now instead of in the maintenance window.",
+    **{
+        f"functions.{fn}.{key}": text
+        for fn in ("graphApi", "authTriggers")
+        for key, text in {
+            "memoryMb": "Memory in MB (128-10240); CPU scales with it.",
+            "timeoutSeconds": "Timeout in seconds (at most what the synchronous caller waits).",
+            "reservedConcurrency": "Reserved concurrency (1-1000), or null for unreserved.",
+            "logRetentionDays": "Retention of the function's log group.",
+            "logLevel": "Powertools log level: DEBUG, INFO, WARNING or ERROR.",
+        }.items()
+    },
+    "functions.graphApi": "The AppSync resolver function (timeout at most 30 s, AppSync's limit).",
+    "functions.authTriggers": "The Cognito trigger function (timeout at most 5 s, Cognito's limit).",
+    "identity.mfaMode": "User pool MFA: `OFF`, `OPTIONAL` (users may enrol TOTP) or `ON` (TOTP required).",
+    "identity.threatProtection": "Cognito threat protection: `OFF`, `AUDIT` or `ENFORCED` (not OFF selects the Plus plan).",
+    "identity.passwordMinLength": "Minimum password length (8-99); upper, lower, digit and symbol are always required.",
+    "identity.temporaryPasswordValidityDays": "Days an admin-issued temporary password stays valid (1-7).",
+    "identity.deletionProtection": "Cognito deletion protection on the user pool.",
+    "identity.protect": "Pulumi `protect` on the user pool.",
+    "identity.accessTokenValidityMinutes": "Access token lifetime in minutes (5-1440).",
+    "identity.idTokenValidityMinutes": "ID token lifetime in minutes (5-1440).",
+    "identity.refreshTokenValidityDays": "Refresh token lifetime in days (1-3650).",
+    "identity.allowedEmailDomains": "Sign-ups only from these email domains (empty: any domain not blocked).",
+    "identity.blockedEmailDomains": "Sign-ups never from these email domains.",
+    "graphqlApi.fieldLogLevel": "AppSync field-level logging: `ERROR`, `INFO`, `DEBUG` or `ALL` (never off).",
+    "graphqlApi.excludeVerboseContent": "Keep headers, tokens and resolver payloads out of the request logs.",
+    "graphqlApi.logRetentionDays": "Retention of the API's log group `/aws/appsync/apis/<apiId>`.",
+    "graphqlApi.introspection": "Allow schema introspection (developer tooling); off in prod.",
+    "graphqlApi.queryDepthLimit": "Deepest query nesting accepted (1-75).",
+    "graphqlApi.resolverCountLimit": "Most resolver invocations per request (1-10000).",
+    "webFirewall.action": "`COUNT` (record matches only, for tuning) or `BLOCK` for the rate limit and managed rule groups.",
+    "webFirewall.rateLimit": "Requests per client IP per `rateWindowSeconds` before WAF limits it (10-2000000000).",
+    "webFirewall.rateWindowSeconds": "Rate-limit evaluation window: 60, 120, 300 or 600 seconds.",
+    "webFirewall.logRetentionDays": "Retention of the WAF log group `aws-waf-logs-<prefix>-<scope>`.",
 }
 
 
@@ -74,6 +120,8 @@ def _type_name(tp: Any) -> str:
 def _value(value: Any) -> str:
     if value is dataclasses.MISSING:
         return "required"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {camel(k): v for k, v in dataclasses.asdict(value).items()}
     if isinstance(value, tuple):
         value = list(value)
     return f"`{json.dumps(value)}`"
@@ -94,17 +142,22 @@ def _stack_values(stack: str) -> dict[str, Any]:
     return flat
 
 
-def _rows(prefix: str, cls: type[Any]) -> Iterator[tuple[str, str, Any]]:
+def _rows(prefix: str, cls: type[Any], instance: Any = None) -> Iterator[tuple[str, str, Any]]:
+    """Keys of ``cls``; defaults come from ``instance`` when the enclosing default is an object."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         if f.name in WIRED or not f.init:
             continue
-        default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+        if instance is not None:
+            default = getattr(instance, f.name)
+        else:
+            default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
         key = f"{prefix}.{camel(f.name)}"
         yield key, _type_name(hints[f.name]), default
-        nested = [a for a in typing.get_args(hints[f.name]) if isinstance(a, type) and dataclasses.is_dataclass(a)]
+        candidates = (hints[f.name], *typing.get_args(hints[f.name]))
+        nested = [a for a in candidates if isinstance(a, type) and dataclasses.is_dataclass(a)]
         if nested:
-            yield from _rows(key, nested[0])
+            yield from _rows(key, nested[0], default if dataclasses.is_dataclass(default) else None)
 
 
 def rows() -> list[tuple[str, str, Any]]:

@@ -218,6 +218,31 @@ class RecordingMocks(pulumi_mocks.Mocks):
                 "identifier": identifier,
                 "address": f"{identifier}.{_short_hash(name)[:12]}.{region}.neptune.amazonaws.com",
             }
+        if type_token == "aws:appsync/graphQLApi:GraphQLApi":
+            api_id = _short_hash(name, "api")[:26]
+            return {
+                "id": api_id,
+                "arn": f"arn:{PARTITION}:appsync:{region}:{account}:apis/{api_id}",
+                "uris": {
+                    "GRAPHQL": f"https://{api_id}.appsync-api.{region}.amazonaws.com/graphql",
+                    "REALTIME": f"wss://{api_id}.appsync-realtime-api.{region}.amazonaws.com/graphql",
+                },
+            }
+        if type_token == "aws:cognito/userPool:UserPool":
+            pool_id = f"{region}_{_short_hash(name, 'pool')[:9]}"
+            return {
+                "id": pool_id,
+                "arn": f"arn:{PARTITION}:cognito-idp:{region}:{account}:userpool/{pool_id}",
+                "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool_id}",
+            }
+        if type_token == "aws:wafv2/webAcl:WebAcl":
+            scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
+            acl_region = "us-east-1" if scope == "global" else region
+            acl_id = f"{_short_hash(name, 'acl')[:8]}-0000-4000-8000-{_short_hash(name, 'w')[:12]}"
+            return {
+                "id": acl_id,
+                "arn": f"arn:{PARTITION}:wafv2:{acl_region}:{account}:{scope}/webacl/{inputs.get('name', name)}/{acl_id}",
+            }
         if type_token == "aws:iam/role:Role":
             role_name = str(inputs.get("name") or name)
             return {

@@ -102,7 +102,14 @@ def test_vpc_dlq_and_layer_variant(run: ProgramRun) -> None:
     assert layer.inputs["compatibleArchitectures"] == ["arm64"]
     by_sid = {s["Sid"]: s for s in _policy(run, "deps")}
     assert by_sid["SendToOwnDeadLetterQueue"]["Resource"] == [queue.state["arn"]]
-    assert "ec2:CreateNetworkInterface" in by_sid["VpcNetworkInterfacesNeedStar"]["Action"]  # type: ignore[operator]
+    assert by_sid["ManageOwnNetworkInterfaces"]["Resource"] == [
+        "arn:aws:ec2:eu-west-1:123456789012:network-interface/*",
+        "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-a",
+        "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-b",
+        "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-1",
+    ]
+    assert by_sid["ReleaseNetworkInterfaces"]["Resource"] == ["arn:aws:ec2:eu-west-1:123456789012:network-interface/*"]
+    assert by_sid["DescribeNetworkNeedsStar"]["Action"] == ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
 
 
 def test_missing_layer_build_stops_the_program(tmp_path: Path) -> None:

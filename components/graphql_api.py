@@ -1,0 +1,276 @@
+"""The AppSync GraphQL API: schema, auth modes, resolvers, logging and limits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.appsync_schema import RootFields, SchemaError, read_schema, root_fields
+from components.context import DeploymentContext
+from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_FILE = REPO_ROOT / "api" / "schema.graphql"
+RESOLVERS_DIR = REPO_ROOT / "api" / "resolvers"
+#: Field-level logging worth having (Security Hub AppSync.2 accepts ERROR or ALL).
+FIELD_LOG_LEVELS = ("ERROR", "INFO", "DEBUG", "ALL")
+JS_RUNTIME = aws.appsync.ResolverRuntimeArgs(name="APPSYNC_JS", runtime_version="1.0.0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GraphqlApiSettings:
+    """The API's configurable behaviour (``<project>:graphqlApi`` in the stack config)."""
+
+    field_log_level: str = "ERROR"
+    #: Keep headers, tokens and resolver payloads out of the request logs.
+    exclude_verbose_content: bool = True
+    log_retention_days: int = 365
+    #: Schema introspection: useful to developers, a map of the API to everyone else.
+    introspection: bool = False
+    #: Deepest nesting a query may have (AppSync: 1-75).
+    query_depth_limit: int = 10
+    #: Most resolvers one request may run (AppSync: 1-10000).
+    resolver_count_limit: int = 100
+
+    def __post_init__(self) -> None:
+        require_choice("field_log_level", self.field_log_level, FIELD_LOG_LEVELS)
+        require_log_retention("log_retention_days", self.log_retention_days)
+        # 0 would mean "no limit" to AppSync: refused.
+        require_int_range("query_depth_limit", self.query_depth_limit, 1, 75)
+        require_int_range("resolver_count_limit", self.resolver_count_limit, 1, 10_000)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GraphqlApiArgs:
+    context: DeploymentContext
+    settings: GraphqlApiSettings
+    #: The stack's user pool: the primary (default) auth mode.
+    user_pool_id: pulumi.Input[str]
+    #: The Lambda behind every Query/Mutation field except publish mutations.
+    resolver_function_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    schema_file: Path = SCHEMA_FILE
+    resolvers_dir: Path = RESOLVERS_DIR
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            fields = root_fields(read_schema(self.schema_file))
+        except (OSError, SchemaError) as error:
+            raise ArgsError("schema_file", f"{self.schema_file}: {error}") from None
+        for type_name, name in (*fields.publish_fields, *fields.subscription_fields):
+            if not (self.resolvers_dir / f"{name}.js").is_file():
+                raise ArgsError("resolvers_dir", f"{type_name}.{name} needs its resolver code in {name}.js")
+
+    @property
+    def fields(self) -> RootFields:
+        return root_fields(read_schema(self.schema_file))
+
+
+class GraphqlApi(pulumi.ComponentResource):
+    """AppSync API from ``api/schema.graphql``.
+
+    - Auth: the stack's Cognito user pool by default, IAM as the additional mode (the
+      backend's publish mutation); no API keys.
+    - Every Query and Mutation field is a direct Lambda resolver on one Lambda data source,
+      except mutations an ``@aws_subscribe`` names, which run on a NONE data source and
+      return their input; each subscription field has an APPSYNC_JS resolver from
+      ``api/resolvers/<field>.js`` that authorises the subscriber.
+    - Request and field logging to a declared log group (retention, logs key) through a
+      role that may write only there; X-Ray; depth and resolver-count limits; introspection
+      as configured. Visibility is GLOBAL: the mobile app calls it over the internet,
+      behind the web firewall.
+    """
+
+    api: aws.appsync.GraphQLApi
+    log_group: aws.cloudwatch.LogGroup
+    lambda_data_source: aws.appsync.DataSource
+    none_data_source: aws.appsync.DataSource
+    resolvers: dict[str, aws.appsync.Resolver]
+
+    def __init__(self, name: str, args: GraphqlApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("social-backend:graphql:GraphqlApi", name, None, opts)
+        ctx, settings = args.context, args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        fields = args.fields
+        api_name = f"{ctx.prefix}-api"
+
+        # The API's ARN is unknown until it exists, and the API needs this role first: the
+        # trust is bounded to this account's AppSync APIs; the policy to this API's log group.
+        logs_role = aws.iam.Role(
+            f"{name}-logs-role",
+            description=f"AppSync writes the request and resolver logs of {api_name}",
+            assume_role_policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "appsync.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                                "ArnLike": {"aws:SourceArn": ctx.arn("appsync", "apis/*")},
+                            },
+                        }
+                    ],
+                }
+            ),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        self.api = aws.appsync.GraphQLApi(
+            f"{name}-api",
+            name=api_name,
+            api_type="GRAPHQL",
+            schema=read_schema(args.schema_file),
+            authentication_type="AMAZON_COGNITO_USER_POOLS",
+            user_pool_config=aws.appsync.GraphQLApiUserPoolConfigArgs(
+                user_pool_id=args.user_pool_id, aws_region=ctx.region, default_action="ALLOW"
+            ),
+            additional_authentication_providers=[
+                aws.appsync.GraphQLApiAdditionalAuthenticationProviderArgs(authentication_type="AWS_IAM")
+            ],
+            log_config=aws.appsync.GraphQLApiLogConfigArgs(
+                cloudwatch_logs_role_arn=logs_role.arn,
+                field_log_level=settings.field_log_level,
+                exclude_verbose_content=settings.exclude_verbose_content,
+            ),
+            xray_enabled=True,
+            introspection_config="ENABLED" if settings.introspection else "DISABLED",
+            query_depth_limit=settings.query_depth_limit,
+            resolver_count_limit=settings.resolver_count_limit,
+            visibility="GLOBAL",
+            tags=dict(args.tags),
+            opts=child,
+        )
+        # AppSync's log group is named after the API id; declared so it has retention and
+        # the logs key. The logging role cannot create log groups, so AppSync never makes a bare one.
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=pulumi.Output.concat("/aws/appsync/apis/", self.api.id),
+            retention_in_days=settings.log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        logs_policy = aws.iam.Policy(
+            f"{name}-logs-policy",
+            description=f"Write {api_name}'s own log group only",
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "WriteOwnLogGroup",
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": [pulumi.Output.concat(self.log_group.arn, ":log-stream:*")],
+                        }
+                    ],
+                }
+            ),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-logs-policy-attach", role=logs_role.name, policy_arn=logs_policy.arn, opts=child
+        )
+
+        self.lambda_data_source = self._lambda_data_source(name, args, api_name)
+        self.none_data_source = aws.appsync.DataSource(
+            f"{name}-none-source",
+            api_id=self.api.id,
+            name="publish",
+            type="NONE",
+            description="Publish mutations: return their input so AppSync fans it out to subscribers",
+            opts=child,
+        )
+
+        self.resolvers = {}
+        for type_name, field_name in fields.lambda_fields:
+            # Direct Lambda resolver: no templates or code, AppSync passes the whole context.
+            self.resolvers[f"{type_name}.{field_name}"] = aws.appsync.Resolver(
+                f"{name}-{type_name.lower()}-{field_name}",
+                api_id=self.api.id,
+                type=type_name,
+                field=field_name,
+                kind="UNIT",
+                data_source=self.lambda_data_source.name,
+                opts=child,
+            )
+        for type_name, field_name in (*fields.publish_fields, *fields.subscription_fields):
+            self.resolvers[f"{type_name}.{field_name}"] = aws.appsync.Resolver(
+                f"{name}-{type_name.lower()}-{field_name}",
+                api_id=self.api.id,
+                type=type_name,
+                field=field_name,
+                kind="UNIT",
+                data_source=self.none_data_source.name,
+                runtime=JS_RUNTIME,
+                code=(args.resolvers_dir / f"{field_name}.js").read_text(encoding="utf-8"),
+                opts=child,
+            )
+        self.register_outputs({"apiId": self.api.id, "apiArn": self.api.arn, "graphqlUrl": self.api.uris["GRAPHQL"]})
+
+    def _lambda_data_source(self, name: str, args: GraphqlApiArgs, api_name: str) -> aws.appsync.DataSource:
+        ctx = args.context
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-lambda-source-role",
+            description=f"AppSync data source of {api_name}: invokes the graph API function",
+            assume_role_policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "appsync.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                                "ArnEquals": {"aws:SourceArn": self.api.arn},
+                            },
+                        }
+                    ],
+                }
+            ),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        policy = aws.iam.Policy(
+            f"{name}-lambda-source-policy",
+            description=f"Invoke only the graph API function from {api_name}",
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "InvokeGraphApiFunction",
+                            "Effect": "Allow",
+                            "Action": ["lambda:InvokeFunction"],
+                            "Resource": [args.resolver_function_arn],
+                        }
+                    ],
+                }
+            ),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-lambda-source-policy-attach", role=role.name, policy_arn=policy.arn, opts=child
+        )
+        return aws.appsync.DataSource(
+            f"{name}-lambda-source",
+            api_id=self.api.id,
+            name="graph",
+            type="AWS_LAMBDA",
+            description="The graph API function (direct Lambda resolvers)",
+            service_role_arn=role.arn,
+            lambda_config=aws.appsync.DataSourceLambdaConfigArgs(function_arn=args.resolver_function_arn),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+        )

@@ -1,0 +1,120 @@
+"""graph_api and auth_triggers: in the VPC, sized by config, Neptune access only on this cluster."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from offline.runner import ProgramRun
+
+FUNCTION = "aws:lambda/function:Function"
+NEPTUNE_READ_WRITE = {"neptune-db:ReadDataViaQuery", "neptune-db:WriteDataViaQuery"}
+FUNCTIONS = {
+    # component name -> (config key, neptune-db actions it needs)
+    "graph-api": ("graphApi", NEPTUNE_READ_WRITE | {"neptune-db:DeleteDataViaQuery", "neptune-db:GetQueryStatus"}),
+    "auth-triggers": ("authTriggers", NEPTUNE_READ_WRITE),
+}
+
+
+def _statements(run: ProgramRun, name: str) -> list[dict[str, Any]]:
+    function = run.one(FUNCTION, f"{name}-function")
+    role = next(r for r in run.by_type("aws:iam/role:Role") if r.state["arn"] == function.inputs["role"])
+    attachments = [
+        a
+        for a in run.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.inputs["role"] == role.state["name"]
+    ]
+    policies = {p.state["arn"]: p for p in run.by_type("aws:iam/policy:Policy")}
+    statements: list[dict[str, Any]] = []
+    for attachment in attachments:
+        statements += json.loads(policies[attachment.inputs["policyArn"]].inputs["policy"])["Statement"]
+    assert not role.inputs.get("inlinePolicies"), "customer-managed policies only"
+    return statements
+
+
+def _as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_sized_by_config(run: ProgramRun, config: dict[str, Any], name: str) -> None:
+    key, _ = FUNCTIONS[name]
+    expected = config["functions"][key]
+    function = run.one(FUNCTION, f"{name}-function").inputs
+    assert function["memorySize"] == expected["memoryMb"]
+    assert function["timeout"] == expected["timeoutSeconds"]
+    assert function.get("reservedConcurrentExecutions") == expected["reservedConcurrency"]
+    assert function["environment"]["variables"]["POWERTOOLS_LOG_LEVEL"] == expected["logLevel"]
+    group = run.one("aws:cloudwatch/logGroup:LogGroup", f"{name}-logs").inputs
+    assert group["retentionInDays"] == expected["logRetentionDays"]
+    assert group["kmsKeyId"] == run.one("aws:kms/key:Key", "keys-logs").state["arn"]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_in_the_private_subnets_with_the_lambda_security_group(run: ProgramRun, name: str) -> None:
+    vpc_config = run.one(FUNCTION, f"{name}-function").inputs["vpcConfig"]
+    assert sorted(vpc_config["subnetIds"]) == sorted(s.id for s in run.by_type("aws:ec2/subnet:Subnet"))
+    assert vpc_config["securityGroupIds"] == [run.one("aws:ec2/securityGroup:SecurityGroup", "network-lambda-sg").id]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_neptune_actions_only_on_this_clusters_resource_id(run: ProgramRun, name: str) -> None:
+    cluster = run.one("aws:neptune/cluster:Cluster", "graph-cluster").state
+    expected_arn = f"arn:aws:neptune-db:eu-west-1:123456789012:{cluster['clusterResourceId']}/*"
+    _, actions = FUNCTIONS[name]
+    granted: set[str] = set()
+    for statement in _statements(run, name):
+        statement_actions = _as_list(statement["Action"])
+        if any(a.startswith("neptune-db:") for a in statement_actions):
+            assert all(a.startswith("neptune-db:") for a in statement_actions), "no mixing with other services"
+            assert _as_list(statement["Resource"]) == [expected_arn]
+            assert statement["Condition"] == {"StringEqualsIgnoreCase": {"neptune-db:QueryLanguage": "opencypher"}}
+            granted |= set(statement_actions)
+    assert granted == actions
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_statement_names_this_stacks_resources(run: ProgramRun, name: str) -> None:
+    function_name = run.one(FUNCTION, f"{name}-function").inputs["name"]
+    for statement in _statements(run, name):
+        for resource in _as_list(statement["Resource"]):
+            if resource == "*":
+                assert statement["Sid"] in ("XRayTraceUploadNeedsStar", "DescribeNetworkNeedsStar")
+            elif resource.startswith("arn:aws:ec2:"):
+                subnets = {
+                    f"arn:aws:ec2:eu-west-1:123456789012:subnet/{s.id}" for s in run.by_type("aws:ec2/subnet:Subnet")
+                }
+                group = run.one("aws:ec2/securityGroup:SecurityGroup", "network-lambda-sg").id
+                allowed = {*subnets, f"arn:aws:ec2:eu-west-1:123456789012:security-group/{group}"}
+                assert resource in {*allowed, "arn:aws:ec2:eu-west-1:123456789012:network-interface/*"}, resource
+            elif resource.startswith("arn:aws:logs:"):
+                assert resource.endswith(f":log-group:/aws/lambda/{function_name}:log-stream:*")
+            else:
+                assert resource.startswith("arn:aws:neptune-db:eu-west-1:123456789012:cluster-"), resource
+
+
+def test_graph_api_environment_points_at_the_cluster(run: ProgramRun) -> None:
+    cluster = run.one("aws:neptune/cluster:Cluster", "graph-cluster").state
+    variables = run.one(FUNCTION, "graph-api-function").inputs["environment"]["variables"]
+    assert variables["NEPTUNE_WRITER_ENDPOINT"] == cluster["endpoint"]
+    assert variables["NEPTUNE_READER_ENDPOINT"] == cluster["readerEndpoint"]
+    assert variables["NEPTUNE_PORT"] == "8182"
+
+
+def test_auth_triggers_environment_carries_the_domain_lists(run: ProgramRun, config: dict[str, Any]) -> None:
+    cluster = run.one("aws:neptune/cluster:Cluster", "graph-cluster").state
+    variables = run.one(FUNCTION, "auth-triggers-function").inputs["environment"]["variables"]
+    assert variables["NEPTUNE_WRITER_ENDPOINT"] == cluster["endpoint"]
+    assert "NEPTUNE_READER_ENDPOINT" not in variables, "it only writes the User vertex"
+    identity = config["identity"]
+    assert variables["ALLOWED_EMAIL_DOMAINS"] == ",".join(identity.get("allowedEmailDomains", []))
+    assert variables["BLOCKED_EMAIL_DOMAINS"] == ",".join(identity.get("blockedEmailDomains", []))
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_no_dead_letter_queue_for_synchronous_callers(run: ProgramRun, name: str) -> None:
+    """AppSync and Cognito invoke synchronously; a Lambda DLQ only ever receives async events."""
+    assert "deadLetterConfig" not in run.one(FUNCTION, f"{name}-function").inputs
+    assert not [q for q in run.by_type("aws:sqs/queue:Queue") if q.name == f"{name}-dlq"]

@@ -60,7 +60,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
 
 def call(field: str, arguments: dict[str, Any], sub: str | None = "user-1") -> Any:
-    event = {
+    event: dict[str, Any] = {
         "arguments": arguments,
         "identity": {"sub": sub, "username": sub, "claims": {"sub": sub}} if sub else None,
         "source": None,

@@ -21,11 +21,19 @@ from components.config_loader import camel
 from components.graph_database import GraphDatabaseSettings
 from components.keys import KeysArgs
 from components.network import NetworkSettings
+from components.notifications import NotificationsSettings
+from components.secrets import SecretsSettings
 from offline.runner import REPO_ROOT
 
 PROJECT = "social-backend"
 #: Config section -> settings class, in the order the README lists them.
-SECTIONS: Mapping[str, type[Any]] = {"keys": KeysArgs, "network": NetworkSettings, "graphDb": GraphDatabaseSettings}
+SECTIONS: Mapping[str, type[Any]] = {
+    "keys": KeysArgs,
+    "network": NetworkSettings,
+    "graphDb": GraphDatabaseSettings,
+    "notifications": NotificationsSettings,
+    "secrets": SecretsSettings,
+}
 #: Fields filled by the program, not by config.
 WIRED = {"context", "tags"}
 
@@ -57,6 +65,23 @@ DESCRIPTIONS: Mapping[str, str] = {
     "graphDb.streamsExpiryDays": "Days Neptune keeps stream records for the poller (1-90).",
     "graphDb.queryTimeoutMs": "Neptune query timeout in milliseconds.",
     "graphDb.applyImmediately": "Apply modifications now instead of in the maintenance window.",
+    "notifications.maxReceiveCount": "Receives of an event before it moves to the FIFO dead-letter queue (1-1000).",
+    "notifications.messageRetentionDays": "Days the event queue keeps a message (1-14; the DLQ keeps 14).",
+    "notifications.pollerSchedule": "EventBridge Scheduler expression that runs the stream poller (`rate(...)` or `cron(...)`).",
+    "notifications.pollerTimeoutSeconds": "Stream poller timeout; it polls while records come and this time lasts (20-840).",
+    "notifications.streamPageLimit": "Records per Neptune Streams read (1-100000; doubled for a larger transaction).",
+    "notifications.notifierTimeoutSeconds": "Notifier timeout (5-150); the queue's visibility timeout is 6x this.",
+    "notifications.notifierBatchSize": "Events per notifier invocation (1-10, FIFO limit).",
+    "notifications.idempotencyTtlHours": "Hours a delivered event id is remembered to drop duplicates (1-720).",
+    "notifications.deletionProtection": "DynamoDB deletion protection on the checkpoint, device and idempotency tables.",
+    "notifications.protect": "Pulumi `protect` on those tables.",
+    "notifications.logRetentionDays": "Retention of the three functions' log groups.",
+    "notifications.apns": "Token-based APNs `{keyId, teamId, bundleId, sandbox}`, with the secret `apnsSigningKey`; null: no APNs application.",
+    "notifications.apns.keyId": "APNs signing key id (10 characters).",
+    "notifications.apns.teamId": "Apple developer team id (10 characters).",
+    "notifications.apns.bundleId": "The app's bundle id.",
+    "notifications.apns.sandbox": "Use the APNs sandbox (development builds).",
+    "secrets.recoveryWindowDays": "Days a deleted secret stays recoverable (7-30).",
 }
 
 

@@ -14,14 +14,19 @@ import pulumi_aws as aws
 
 from components.config_loader import ConfigError, config_error, load_section
 from components.context import DeploymentContext
-from components.graph_database import GraphDatabase, GraphDatabaseArgs, GraphDatabaseSettings
+from components.graph_database import NEPTUNE_PORT, GraphDatabase, GraphDatabaseArgs, GraphDatabaseSettings
 from components.graphql_api import GraphqlApi, GraphqlApiArgs, GraphqlApiSettings
 from components.identity import Identity, IdentityArgs, IdentitySettings
 from components.keys import Keys, KeysArgs
 from components.network import Network, NetworkArgs, NetworkSettings
+from components.notifications import GraphEndpoints, Notifications, NotificationsArgs, NotificationsSettings
 from components.python_function import FunctionsSettings, PythonFunction, PythonFunctionArgs, VpcPlacement
+from components.secrets import Secrets, SecretsArgs, SecretsSettings
 from components.validation import ArgsError
 from components.web_firewall import WebFirewall, WebFirewallArgs, WebFirewallSettings
+
+#: Resolved by the device registry function (outside the VPC: it calls SNS), not graph_api.
+DEVICE_FIELDS = ("Mutation.registerDevice", "Mutation.unregisterDevice")
 
 #: Physical names are ``<project>-<stack>-<role>``; Neptune identifiers allow 63 chars.
 NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,38}$")
@@ -159,6 +164,16 @@ def main() -> None:
     identity_settings = load_section(config, "identity", IdentitySettings)
     api_settings = load_section(config, "graphqlApi", GraphqlApiSettings)
     firewall_settings = load_section(config, "webFirewall", WebFirewallSettings)
+    notification_settings = load_section(config, "notifications", NotificationsSettings)
+    secrets_settings = load_section(config, "secrets", SecretsSettings)
+    # Push credentials only ever come from `pulumi config set --secret` (or ESC).
+    apns_key = config.get_secret("apnsSigningKey")
+    fcm_account = config.get_secret("fcmServiceAccount")
+    if (apns_key is None) != (notification_settings.apns is None):
+        raise ConfigError(
+            f"{config.name}:notifications.apns: set both notifications.apns {{keyId, teamId, bundleId}} "
+            "and the secret apnsSigningKey, or neither"
+        )
 
     available = aws.get_availability_zones(
         state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
@@ -214,6 +229,7 @@ def main() -> None:
             user_pool_id=identity.user_pool.id,
             resolver_function_arn=graph_api.function.arn,
             logs_key_arn=keys.logs.arn,
+            external_fields=DEVICE_FIELDS,
             tags=tags,
         ),
     )
@@ -230,6 +246,40 @@ def main() -> None:
         ),
     )
 
+    notifications = Notifications(
+        "notifications",
+        NotificationsArgs(
+            context=context,
+            settings=notification_settings,
+            graph=GraphEndpoints(
+                writer_endpoint=graph.cluster.endpoint,
+                reader_endpoint=graph.cluster.reader_endpoint,
+                port=NEPTUNE_PORT,  # the port GraphDatabase configures on the cluster
+                cluster_resource_id=graph.cluster.cluster_resource_id,
+            ),
+            graphql_api_arn=api.api.arn,
+            graphql_url=api.api.uris["GRAPHQL"],
+            subnet_ids=[subnet.id for subnet in network.subnets],
+            lambda_security_group_id=network.lambda_security_group.id,
+            data_key_arn=keys.data.arn,
+            logs_key_arn=keys.logs.arn,
+            apns_signing_key=apns_key,
+            fcm_service_account=fcm_account,
+            tags=tags,
+        ),
+    )
+    api.attach_lambda_fields("devices", notifications.devices.function.arn, "the device registry function")
+    credentials = {
+        role: value for role, value in (("apns-signing-key", apns_key), ("fcm-service-account", fcm_account)) if value
+    }
+    if credentials:
+        Secrets(
+            "secrets",
+            SecretsArgs(
+                context=context, settings=secrets_settings, values=credentials, data_key_arn=keys.data.arn, tags=tags
+            ),
+        )
+
     pulumi.export("vpcId", network.vpc.id)
     pulumi.export("privateSubnetIds", [subnet.id for subnet in network.subnets])
     pulumi.export("availabilityZones", network.zones)
@@ -245,6 +295,7 @@ def main() -> None:
     pulumi.export("graphqlUrl", api.api.uris["GRAPHQL"])
     pulumi.export("graphqlApiId", api.api.id)
     pulumi.export("webAclArn", firewall.web_acl.arn)
+    pulumi.export("notificationQueueUrl", notifications.queue.url)
 
 
 main()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +53,9 @@ class GraphqlApiArgs:
     #: The Lambda behind every Query/Mutation field except publish mutations.
     resolver_function_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
+    #: ``Type.field`` names resolved by another function, attached later with
+    #: ``GraphqlApi.attach_lambda_fields`` (e.g. the device registry outside the VPC).
+    external_fields: Sequence[str] = ()
     schema_file: Path = SCHEMA_FILE
     resolvers_dir: Path = RESOLVERS_DIR
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -62,6 +65,10 @@ class GraphqlApiArgs:
             fields = root_fields(read_schema(self.schema_file))
         except (OSError, SchemaError) as error:
             raise ArgsError("schema_file", f"{self.schema_file}: {error}") from None
+        lambda_fields = {f"{type_name}.{name}" for type_name, name in fields.lambda_fields}
+        unknown = sorted(set(self.external_fields) - lambda_fields)
+        if unknown:
+            raise ArgsError("external_fields", f"not Query/Mutation fields of the schema: {', '.join(unknown)}")
         for type_name, name in (*fields.publish_fields, *fields.subscription_fields):
             if not (self.resolvers_dir / f"{name}.js").is_file():
                 raise ArgsError("resolvers_dir", f"{type_name}.{name} needs its resolver code in {name}.js")
@@ -181,7 +188,12 @@ class GraphqlApi(pulumi.ComponentResource):
             f"{name}-logs-policy-attach", role=logs_role.name, policy_arn=logs_policy.arn, opts=child
         )
 
-        self.lambda_data_source = self._lambda_data_source(name, args, api_name)
+        self._name, self._args, self._api_name = name, args, api_name
+        self.resolvers = {}
+        graph_fields = [f for f in fields.lambda_fields if f"{f[0]}.{f[1]}" not in args.external_fields]
+        self.lambda_data_source = self._lambda_data_source(
+            "lambda-source", "graph", "the graph API function", args.resolver_function_arn, graph_fields
+        )
         self.none_data_source = aws.appsync.DataSource(
             f"{name}-none-source",
             api_id=self.api.id,
@@ -190,19 +202,6 @@ class GraphqlApi(pulumi.ComponentResource):
             description="Publish mutations: return their input so AppSync fans it out to subscribers",
             opts=child,
         )
-
-        self.resolvers = {}
-        for type_name, field_name in fields.lambda_fields:
-            # Direct Lambda resolver: no templates or code, AppSync passes the whole context.
-            self.resolvers[f"{type_name}.{field_name}"] = aws.appsync.Resolver(
-                f"{name}-{type_name.lower()}-{field_name}",
-                api_id=self.api.id,
-                type=type_name,
-                field=field_name,
-                kind="UNIT",
-                data_source=self.lambda_data_source.name,
-                opts=child,
-            )
         for type_name, field_name in (*fields.publish_fields, *fields.subscription_fields):
             self.resolvers[f"{type_name}.{field_name}"] = aws.appsync.Resolver(
                 f"{name}-{type_name.lower()}-{field_name}",
@@ -217,12 +216,28 @@ class GraphqlApi(pulumi.ComponentResource):
             )
         self.register_outputs({"apiId": self.api.id, "apiArn": self.api.arn, "graphqlUrl": self.api.uris["GRAPHQL"]})
 
-    def _lambda_data_source(self, name: str, args: GraphqlApiArgs, api_name: str) -> aws.appsync.DataSource:
+    def attach_lambda_fields(
+        self, role: str, function_arn: pulumi.Input[str], description: str
+    ) -> aws.appsync.DataSource:
+        """Resolve ``args.external_fields`` with another function (its own data source and
+        role). Called once the function exists, which may be after the API."""
+        external = [tuple(f.split(".", 1)) for f in self._args.external_fields]
+        return self._lambda_data_source(f"{role}-source", role, description, function_arn, external)  # type: ignore[arg-type]
+
+    def _lambda_data_source(
+        self,
+        suffix: str,
+        source_name: str,
+        description: str,
+        function_arn: pulumi.Input[str],
+        fields: Sequence[tuple[str, str]],
+    ) -> aws.appsync.DataSource:
+        name, args, api_name = self._name, self._args, self._api_name
         ctx = args.context
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
-            f"{name}-lambda-source-role",
-            description=f"AppSync data source of {api_name}: invokes the graph API function",
+            f"{name}-{suffix}-role",
+            description=f"AppSync data source of {api_name}: invokes {description}",
             assume_role_policy=pulumi.Output.json_dumps(
                 {
                     "Version": "2012-10-17",
@@ -243,17 +258,17 @@ class GraphqlApi(pulumi.ComponentResource):
             opts=child,
         )
         policy = aws.iam.Policy(
-            f"{name}-lambda-source-policy",
-            description=f"Invoke only the graph API function from {api_name}",
+            f"{name}-{suffix}-policy",
+            description=f"Invoke only {description} from {api_name}",
             policy=pulumi.Output.json_dumps(
                 {
                     "Version": "2012-10-17",
                     "Statement": [
                         {
-                            "Sid": "InvokeGraphApiFunction",
+                            "Sid": "InvokeResolverFunction",
                             "Effect": "Allow",
                             "Action": ["lambda:InvokeFunction"],
-                            "Resource": [args.resolver_function_arn],
+                            "Resource": [function_arn],
                         }
                     ],
                 }
@@ -262,15 +277,27 @@ class GraphqlApi(pulumi.ComponentResource):
             opts=child,
         )
         attachment = aws.iam.RolePolicyAttachment(
-            f"{name}-lambda-source-policy-attach", role=role.name, policy_arn=policy.arn, opts=child
+            f"{name}-{suffix}-policy-attach", role=role.name, policy_arn=policy.arn, opts=child
         )
-        return aws.appsync.DataSource(
-            f"{name}-lambda-source",
+        source = aws.appsync.DataSource(
+            f"{name}-{suffix}",
             api_id=self.api.id,
-            name="graph",
+            name=source_name,
             type="AWS_LAMBDA",
-            description="The graph API function (direct Lambda resolvers)",
+            description=f"{description} (direct Lambda resolvers)",
             service_role_arn=role.arn,
-            lambda_config=aws.appsync.DataSourceLambdaConfigArgs(function_arn=args.resolver_function_arn),
+            lambda_config=aws.appsync.DataSourceLambdaConfigArgs(function_arn=function_arn),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
         )
+        for type_name, field_name in fields:
+            # Direct Lambda resolver: no templates or code, AppSync passes the whole context.
+            self.resolvers[f"{type_name}.{field_name}"] = aws.appsync.Resolver(
+                f"{name}-{type_name.lower()}-{field_name}",
+                api_id=self.api.id,
+                type=type_name,
+                field=field_name,
+                kind="UNIT",
+                data_source=source.name,
+                opts=child,
+            )
+        return source

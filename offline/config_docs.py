@@ -23,7 +23,9 @@ from components.graphql_api import GraphqlApiSettings
 from components.identity import IdentitySettings
 from components.keys import KeysArgs
 from components.network import NetworkSettings
+from components.notifications import NotificationsSettings
 from components.python_function import FunctionsSettings
+from components.secrets import SecretsSettings
 from components.web_firewall import WebFirewallSettings
 from offline.runner import REPO_ROOT
 
@@ -37,6 +39,8 @@ SECTIONS: Mapping[str, type[Any]] = {
     "identity": IdentitySettings,
     "graphqlApi": GraphqlApiSettings,
     "webFirewall": WebFirewallSettings,
+    "notifications": NotificationsSettings,
+    "secrets": SecretsSettings,
 }
 #: Fields filled by the program, not by config.
 WIRED = {"context", "tags"}
@@ -103,6 +107,25 @@ DESCRIPTIONS: Mapping[str, str] = {
     "webFirewall.rateLimit": "Requests per client IP per `rateWindowSeconds` before WAF limits it (10-2000000000).",
     "webFirewall.rateWindowSeconds": "Rate-limit evaluation window: 60, 120, 300 or 600 seconds.",
     "webFirewall.logRetentionDays": "Retention of the WAF log group `aws-waf-logs-<prefix>-<scope>`.",
+    "notifications.notifierReservedConcurrency": "Reserved concurrency of the notifier (1-1000): caps fan-out against AppSync and SNS quotas.",
+    "notifications.devicesReservedConcurrency": "Reserved concurrency of the device registry resolver (1-1000).",
+    "notifications.maxReceiveCount": "Receives of an event before it moves to the FIFO dead-letter queue (1-1000).",
+    "notifications.messageRetentionDays": "Days the event queue keeps a message (1-14; the DLQ keeps 14).",
+    "notifications.pollerSchedule": "EventBridge Scheduler expression that runs the stream poller (`rate(...)` or `cron(...)`).",
+    "notifications.pollerTimeoutSeconds": "Stream poller timeout; it polls while records come and this time lasts (20-840).",
+    "notifications.streamPageLimit": "Records per Neptune Streams read (1-100000; doubled for a larger transaction).",
+    "notifications.notifierTimeoutSeconds": "Notifier timeout (5-150); the queue's visibility timeout is 6x this.",
+    "notifications.notifierBatchSize": "Events per notifier invocation (1-10, FIFO limit).",
+    "notifications.idempotencyTtlHours": "Hours a delivered event id is remembered to drop duplicates (1-720).",
+    "notifications.deletionProtection": "DynamoDB deletion protection on the checkpoint, device and idempotency tables.",
+    "notifications.protect": "Pulumi `protect` on those tables.",
+    "notifications.logRetentionDays": "Retention of the three functions' log groups.",
+    "notifications.apns": "Token-based APNs `{keyId, teamId, bundleId, sandbox}`, with the secret `apnsSigningKey`; null: no APNs application.",
+    "notifications.apns.keyId": "APNs signing key id (10 characters).",
+    "notifications.apns.teamId": "Apple developer team id (10 characters).",
+    "notifications.apns.bundleId": "The app's bundle id.",
+    "notifications.apns.sandbox": "Use the APNs sandbox (development builds).",
+    "secrets.recoveryWindowDays": "Days a deleted secret stays recoverable (7-30).",
 }
 
 

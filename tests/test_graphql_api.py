@@ -51,11 +51,25 @@ def test_every_query_and_mutation_field_has_a_resolver(run: ProgramRun) -> None:
     operations = _fields(SCHEMA.query_type) | _fields(SCHEMA.mutation_type)
     assert operations <= set(resolvers), f"missing: {sorted(operations - set(resolvers))}"
     assert set(resolvers) == operations | _fields(SCHEMA.subscription_type), "no resolver for a field that is gone"
+    devices_source = run.one(DATA_SOURCE, "graphql-devices-source").inputs
+    device_fields = {("Mutation", "registerDevice"), ("Mutation", "unregisterDevice")}
     for key in operations - {("Mutation", "publishNotification")}:
         resolver = resolvers[key]
         assert resolver["apiId"] == api.id
-        assert resolver["dataSource"] == lambda_source["name"], key
+        expected = devices_source if key in device_fields else lambda_source
+        assert resolver["dataSource"] == expected["name"], key
         assert "code" not in resolver and "requestTemplate" not in resolver, f"{key}: direct Lambda resolver"
+
+
+def test_device_fields_invoke_only_the_device_registry(run: ProgramRun) -> None:
+    devices = run.one("aws:lambda/function:Function", "notifications-devices-function")
+    source = run.one(DATA_SOURCE, "graphql-devices-source").inputs
+    assert source["type"] == "AWS_LAMBDA"
+    assert source["lambdaConfig"]["functionArn"] == devices.state["arn"]
+    statements = json.loads(run.one("aws:iam/policy:Policy", "graphql-devices-source-policy").inputs["policy"])[
+        "Statement"
+    ]
+    assert [s["Resource"] for s in statements] == [[devices.state["arn"]]]
 
 
 def test_publish_mutation_runs_on_the_none_data_source(run: ProgramRun) -> None:

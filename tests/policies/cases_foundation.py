@@ -441,6 +441,33 @@ CASES: list[Case] = [
     Case(
         "iam-no-privilege-escalation",
         ROLE_POLICY,
+        {
+            "policy": _doc(
+                {
+                    "Effect": "Allow",
+                    "Action": "lambda:InvokeFunction",
+                    "Resource": "arn:aws:lambda:eu-west-1:1:function:graph-api",
+                }
+            )
+        },
+        bad=(
+            {"policy": _doc({"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"})},
+            {
+                "policy": _doc(
+                    {
+                        "Effect": "Allow",
+                        "Action": "lambda:CreateFunction",
+                        "Resource": "arn:aws:lambda:eu-west-1:1:function:x",
+                    },
+                    {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/admin"},
+                )
+            },
+            {"policy": _doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::1:role/other"})},
+        ),
+    ),
+    Case(
+        "iam-no-privilege-escalation",
+        ROLE_POLICY,
         {"policy": ROLE_POLICY_OK},
         bad=(
             {"policy": _doc({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/r"})},

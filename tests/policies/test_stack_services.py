@@ -529,6 +529,7 @@ class TestOtherJoins:
             deps={"userPoolConfig": ["users"]},
         )
         assert validate_stack("appsync-cognito-pool-enforces-mfa", [pool, api])
+        assert validate_stack("appsync-cognito-pool-enforces-mfa", [pool, api], {"allowOptional": True}) == []
         pool.props["mfaConfiguration"] = "ON"
         assert validate_stack("appsync-cognito-pool-enforces-mfa", [pool, api]) == []
 

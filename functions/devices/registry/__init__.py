@@ -1,0 +1,1 @@
+"""Device registry: registerDevice / unregisterDevice (AppSync direct Lambda resolver)."""

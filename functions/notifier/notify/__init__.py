@@ -1,0 +1,1 @@
+"""Delivers notification events: AppSync publish (in-app) and SNS mobile push."""

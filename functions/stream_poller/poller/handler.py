@@ -1,0 +1,106 @@
+"""stream_poller: Neptune Streams -> notification events on SQS FIFO (every minute, one at a time).
+
+Thin handler: environment parsed once, clients created on first use, the loop in
+``poller.loop``. Metrics: RecordsProcessed, EventsSent, StreamLagMs, StreamThrottled,
+LeaseBusy and StreamExpired (alarm on the last one and on the function's Errors).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from poller.checkpoint import DynamoDBCheckpointStore
+from poller.loop import Poller, PollerSettings, PollResult
+from poller.mapping import NeptuneLookups
+from poller.sink import SqsFifoSink
+from poller.stream import NeptuneStreamReader, StreamExpiredError
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Environment:
+    checkpoint_table: str
+    queue_url: str
+    writer_endpoint: str
+    reader_endpoint: str
+    page_limit: int
+
+    @classmethod
+    def parse(cls) -> Environment:
+        return cls(
+            checkpoint_table=os.environ["CHECKPOINT_TABLE"],
+            queue_url=os.environ["QUEUE_URL"],
+            writer_endpoint=os.environ["NEPTUNE_WRITER_URL"],
+            reader_endpoint=os.environ["NEPTUNE_READER_URL"],
+            page_limit=int(os.environ.get("STREAM_PAGE_LIMIT", "1000")),
+        )
+
+
+@functools.cache
+def _poller() -> Poller:
+    env = Environment.parse()
+    # Our own backoff handles throttling; keep botocore's retries short so time is not lost in them.
+    neptune_config = Config(retries={"max_attempts": 2, "mode": "standard"}, read_timeout=20, connect_timeout=5)
+    return Poller(
+        store=DynamoDBCheckpointStore(boto3.client("dynamodb"), env.checkpoint_table),
+        stream=NeptuneStreamReader(
+            boto3.client("neptunedata", endpoint_url=env.writer_endpoint, config=neptune_config)
+        ),
+        lookups=NeptuneLookups(boto3.client("neptunedata", endpoint_url=env.reader_endpoint, config=neptune_config)),
+        sink=SqsFifoSink(boto3.client("sqs"), env.queue_url),
+        settings=PollerSettings(page_limit=env.page_limit),
+        now_ms=lambda: int(time.time() * 1000),
+        sleep=time.sleep,
+    )
+
+
+def _publish(result: PollResult) -> None:
+    metrics.add_metric(name="RecordsProcessed", unit=MetricUnit.Count, value=result.records)
+    metrics.add_metric(name="EventsSent", unit=MetricUnit.Count, value=result.events)
+    metrics.add_metric(name="StreamThrottled", unit=MetricUnit.Count, value=result.throttled)
+    metrics.add_metric(name="LeaseBusy", unit=MetricUnit.Count, value=0 if result.leased else 1)
+    if result.lag_ms is not None:
+        metrics.add_metric(name="StreamLagMs", unit=MetricUnit.Milliseconds, value=result.lag_ms)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    poller = _poller()
+    try:
+        result = poller.run(context.aws_request_id, context.get_remaining_time_in_millis)
+    except StreamExpiredError:
+        metrics.add_metric(name="StreamExpired", unit=MetricUnit.Count, value=1)
+        logger.exception("Neptune stream expired past the checkpoint")
+        raise
+    _publish(result)
+    logger.info(
+        "poll finished",
+        extra={
+            "stoppedBecause": result.stopped_because,
+            "records": result.records,
+            "events": result.events,
+            "position": str(result.position) if result.position else None,
+            "lagMs": result.lag_ms,
+        },
+    )
+    return {
+        "records": result.records,
+        "events": result.events,
+        "position": str(result.position) if result.position else None,
+        "stoppedBecause": result.stopped_because,
+    }

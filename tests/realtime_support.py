@@ -1,0 +1,54 @@
+"""Helpers for the realtime functions' tests: import paths, fake Lambda context, AWS env.
+
+A Lambda package has the function's folder at its root and ``shared/`` beside it, so
+tests put ``functions/<name>`` and ``functions/`` on ``sys.path``; each function's
+handler lives in a package named for it (``poller``, ``notify``, ``registry``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+FUNCTIONS = Path(__file__).resolve().parent.parent / "functions"
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+
+
+def add_function_paths(*names: str) -> None:
+    """Also sets the Powertools settings a handler module reads when it is imported."""
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SocialBackendTest")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    for path in (FUNCTIONS, *(FUNCTIONS / name for name in names)):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+
+
+@dataclass
+class FakeContext:
+    """The parts of the Lambda context Powertools and the handlers read."""
+
+    function_name: str = "fixture-function"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fixture-function"
+    aws_request_id: str = "request-1"
+    remaining_ms: int = 60_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def aws_env(monkeypatch: object, service: str) -> None:
+    """Fake credentials and Powertools settings (tests never reach AWS)."""
+    setenv = monkeypatch.setenv  # type: ignore[attr-defined]
+    setenv("AWS_ACCESS_KEY_ID", "testing")
+    setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    setenv("AWS_SESSION_TOKEN", "testing-session")
+    setenv("AWS_DEFAULT_REGION", REGION)
+    setenv("AWS_REGION", REGION)
+    setenv("POWERTOOLS_SERVICE_NAME", service)
+    setenv("POWERTOOLS_METRICS_NAMESPACE", "SocialBackendTest")
+    setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    setenv("POWERTOOLS_DEV", "false")

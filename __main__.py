@@ -12,6 +12,7 @@ import re
 import pulumi
 import pulumi_aws as aws
 
+from components.audit_trail import AuditTrail, AuditTrailArgs, AuditTrailSettings, trail_arn
 from components.config_loader import ConfigError, config_error, load_section
 from components.context import DeploymentContext
 from components.graph_database import GraphDatabase, GraphDatabaseArgs, GraphDatabaseSettings
@@ -50,7 +51,15 @@ def main() -> None:
     context = deployment_context()
     tags = stack_tags(config)
 
-    keys_args = load_section(config, "keys", KeysArgs, context=context, tags=tags)
+    audit_settings = load_section(config, "auditTrail", AuditTrailSettings)
+    keys_args = load_section(
+        config,
+        "keys",
+        KeysArgs,
+        context=context,
+        tags=tags,
+        cloudtrail_trail_arn=trail_arn(context) if audit_settings.create else None,
+    )
     network_settings = load_section(config, "network", NetworkSettings)
     graph_settings = load_section(config, "graphDb", GraphDatabaseSettings)
 
@@ -86,6 +95,24 @@ def main() -> None:
         ),
     )
 
+    # Account-level singleton: only the stack whose config says so creates the trail.
+    audit = (
+        AuditTrail(
+            "audit",
+            AuditTrailArgs(
+                context=context,
+                settings=audit_settings,
+                audit_key_arn=keys.audit.arn,
+                logs_key_arn=keys.logs.arn,
+                # The uploads and media buckets join here when the media pipeline lands.
+                data_event_bucket_arns=[],
+                tags=tags,
+            ),
+        )
+        if audit_settings.create
+        else None
+    )
+
     pulumi.export("vpcId", network.vpc.id)
     pulumi.export("privateSubnetIds", [subnet.id for subnet in network.subnets])
     pulumi.export("availabilityZones", network.zones)
@@ -94,7 +121,9 @@ def main() -> None:
     pulumi.export("neptuneReaderEndpoint", graph.cluster.reader_endpoint)
     pulumi.export("neptunePort", graph.cluster.port)
     pulumi.export("neptuneClusterResourceId", graph.cluster.cluster_resource_id)
-    pulumi.export("keyArns", {"data": keys.data.arn, "logs": keys.logs.arn})
+    pulumi.export("keyArns", {"data": keys.data.arn, "logs": keys.logs.arn, "audit": keys.audit.arn})
+    if audit is not None:
+        pulumi.export("trailArn", audit.trail.arn)
 
 
 main()

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from components.audit_trail import AuditTrailSettings
 from components.config_loader import camel
 from components.graph_database import GraphDatabaseSettings
 from components.keys import KeysArgs
@@ -25,9 +26,14 @@ from offline.runner import REPO_ROOT
 
 PROJECT = "social-backend"
 #: Config section -> settings class, in the order the README lists them.
-SECTIONS: Mapping[str, type[Any]] = {"keys": KeysArgs, "network": NetworkSettings, "graphDb": GraphDatabaseSettings}
+SECTIONS: Mapping[str, type[Any]] = {
+    "keys": KeysArgs,
+    "network": NetworkSettings,
+    "graphDb": GraphDatabaseSettings,
+    "auditTrail": AuditTrailSettings,
+}
 #: Fields filled by the program, not by config.
-WIRED = {"context", "tags"}
+WIRED = {"context", "tags", "cloudtrail_trail_arn", "config_delivery"}
 
 DESCRIPTIONS: Mapping[str, str] = {
     "aws:region": "AWS region of the stack (the Pulumi AWS provider's own key).",
@@ -57,6 +63,16 @@ DESCRIPTIONS: Mapping[str, str] = {
     "graphDb.streamsExpiryDays": "Days Neptune keeps stream records for the poller (1-90).",
     "graphDb.queryTimeoutMs": "Neptune query timeout in milliseconds.",
     "graphDb.applyImmediately": "Apply modifications now instead of in the maintenance window.",
+    "auditTrail.create": "Create the account's CloudTrail trail in this stack (an account-level singleton: one stack per account).",
+    "auditTrail.logRetentionDays": "Retention of the trail's CloudWatch log group, which the CIS metric filters read.",
+    "auditTrail.lifecycle": "Ageing of trail log files `{infrequentAccessAfterDays, glacierAfterDays, expireAfterDays}`.",
+    "auditTrail.lifecycle.infrequentAccessAfterDays": "Days until log files move to STANDARD_IA (at least 30).",
+    "auditTrail.lifecycle.glacierAfterDays": "Days until log files move to Glacier (after the STANDARD_IA transition).",
+    "auditTrail.lifecycle.expireAfterDays": "Days until log files are deleted (after the Glacier transition).",
+    "auditTrail.objectLock": "S3 Object Lock default retention `{mode, days}` on the trail bucket, or null for none.",
+    "auditTrail.objectLock.mode": "`GOVERNANCE` (privileged users may lift it) or `COMPLIANCE` (nobody can, not even root).",
+    "auditTrail.objectLock.days": "Days each log file version is locked (at most `lifecycle.expireAfterDays`).",
+    "auditTrail.accessLogExpireDays": "Days the audit buckets' S3 server access logs are kept (at least 32).",
 }
 
 
@@ -74,6 +90,8 @@ def _type_name(tp: Any) -> str:
 def _value(value: Any) -> str:
     if value is dataclasses.MISSING:
         return "required"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {camel(k): v for k, v in dataclasses.asdict(value).items()}
     if isinstance(value, tuple):
         value = list(value)
     return f"`{json.dumps(value)}`"
@@ -102,7 +120,9 @@ def _rows(prefix: str, cls: type[Any]) -> Iterator[tuple[str, str, Any]]:
         default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
         key = f"{prefix}.{camel(f.name)}"
         yield key, _type_name(hints[f.name]), default
-        nested = [a for a in typing.get_args(hints[f.name]) if isinstance(a, type) and dataclasses.is_dataclass(a)]
+        hint = hints[f.name]
+        candidates = [hint, *typing.get_args(hint)]
+        nested = [a for a in candidates if isinstance(a, type) and dataclasses.is_dataclass(a)]
         if nested:
             yield from _rows(key, nested[0])
 
@@ -114,12 +134,12 @@ def rows() -> list[tuple[str, str, Any]]:
     return result
 
 
-def _stack_value(values: Mapping[str, Any], key: str) -> str:
+def _stack_value(values: Mapping[str, Any], key: str, defaults: Mapping[str, Any]) -> str:
     if key in values:
         return _value(values[key])
     parent = key.rsplit(".", 1)[0]
-    if parent.count(".") and values.get(parent) is None:
-        return "—"  # the enclosing object is unset
+    if parent.count(".") and values.get(parent) is None and (parent in values or defaults.get(parent) is None):
+        return "—"  # the enclosing object is unset (null)
     return "default"
 
 
@@ -129,9 +149,11 @@ def table() -> str:
         "| key | type | default | dev | prod | meaning |",
         "|---|---|---|---|---|---|",
     ]
-    for key, type_name, default in rows():
+    all_rows = rows()
+    defaults = {key: default for key, _, default in all_rows}
+    for key, type_name, default in all_rows:
         shown_key = key if key.startswith("aws:") else f"{PROJECT}:{key}"
-        dev_value, prod_value = (_stack_value(values, key) for values in (dev, prod))
+        dev_value, prod_value = (_stack_value(values, key, defaults) for values in (dev, prod))
         lines.append(
             f"| `{shown_key}` | {type_name} | {_value(default)} | {dev_value} | {prod_value} | {DESCRIPTIONS[key]} |"
         )

@@ -16,7 +16,8 @@ EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 
 
 def test_one_private_subnet_per_configured_az(run: ProgramRun, config: dict[str, Any]) -> None:
-    subnets = run.by_type(SUBNET)
+    # Registration order is not creation order under the async runtime; the index is in the name.
+    subnets = sorted(run.by_type(SUBNET), key=lambda s: int(s.name.rsplit("-", 1)[1]))
     az_count = config["network"]["azCount"]
     assert len(subnets) == az_count
     zones = [s.inputs["availabilityZone"] for s in subnets]

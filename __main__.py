@@ -18,6 +18,12 @@ from components.context import DeploymentContext
 from components.graph_database import GraphDatabase, GraphDatabaseArgs, GraphDatabaseSettings
 from components.keys import Keys, KeysArgs
 from components.network import Network, NetworkArgs, NetworkSettings
+from components.observability import (
+    Observability,
+    ObservabilityArgs,
+    ObservabilitySettings,
+    WatchedNeptuneCluster,
+)
 from components.validation import ArgsError
 
 #: Physical names are ``<project>-<stack>-<role>``; Neptune identifiers allow 63 chars.
@@ -52,6 +58,7 @@ def main() -> None:
     tags = stack_tags(config)
 
     audit_settings = load_section(config, "auditTrail", AuditTrailSettings)
+    observability_settings = load_section(config, "observability", ObservabilitySettings)
     keys_args = load_section(
         config,
         "keys",
@@ -113,6 +120,24 @@ def main() -> None:
         else None
     )
 
+    observability = Observability(
+        "observability",
+        ObservabilityArgs(
+            context=context,
+            settings=observability_settings,
+            alarm_key_arn=keys.audit.arn,
+            neptune_cluster=WatchedNeptuneCluster(
+                cluster_identifier=graph.cluster.cluster_identifier,
+                instance_identifiers=[instance.identifier for instance in graph.instances],
+                serverless_max_capacity=(
+                    graph_settings.serverless.max_capacity if graph_settings.serverless is not None else None
+                ),
+            ),
+            trail_log_group_name=audit.log_group.name if audit is not None else None,
+            tags=tags,
+        ),
+    )
+
     pulumi.export("vpcId", network.vpc.id)
     pulumi.export("privateSubnetIds", [subnet.id for subnet in network.subnets])
     pulumi.export("availabilityZones", network.zones)
@@ -124,6 +149,9 @@ def main() -> None:
     pulumi.export("keyArns", {"data": keys.data.arn, "logs": keys.logs.arn, "audit": keys.audit.arn})
     if audit is not None:
         pulumi.export("trailArn", audit.trail.arn)
+    pulumi.export("alarmTopicArn", observability.topic.arn)
+    if observability.dashboard is not None:
+        pulumi.export("dashboardName", observability.dashboard.dashboard_name)
 
 
 main()

@@ -22,6 +22,7 @@ from components.config_loader import camel
 from components.graph_database import GraphDatabaseSettings
 from components.keys import KeysArgs
 from components.network import NetworkSettings
+from components.observability import ObservabilitySettings
 from offline.runner import REPO_ROOT
 
 PROJECT = "social-backend"
@@ -31,6 +32,7 @@ SECTIONS: Mapping[str, type[Any]] = {
     "network": NetworkSettings,
     "graphDb": GraphDatabaseSettings,
     "auditTrail": AuditTrailSettings,
+    "observability": ObservabilitySettings,
 }
 #: Fields filled by the program, not by config.
 WIRED = {"context", "tags", "cloudtrail_trail_arn", "config_delivery"}
@@ -73,6 +75,26 @@ DESCRIPTIONS: Mapping[str, str] = {
     "auditTrail.objectLock.mode": "`GOVERNANCE` (privileged users may lift it) or `COMPLIANCE` (nobody can, not even root).",
     "auditTrail.objectLock.days": "Days each log file version is locked (at most `lifecycle.expireAfterDays`).",
     "auditTrail.accessLogExpireDays": "Days the audit buckets' S3 server access logs are kept (at least 32).",
+    "observability.emailEndpoints": "Email addresses subscribed to the alarm topic (each confirms the subscription once).",
+    "observability.httpsEndpoints": "`https://` endpoints (an incident tool's webhook) subscribed to the alarm topic.",
+    "observability.thresholds": "Alarm thresholds per signal; unset keys keep their defaults.",
+    "observability.thresholds.neptuneCpuPercent": "Neptune CPU (cluster and, when provisioned, each instance) that raises an alarm.",
+    "observability.thresholds.neptuneFreeableMemoryMib": "Neptune freeable memory, in MiB, at or below which an alarm is raised.",
+    "observability.thresholds.neptuneServerlessCapacityPercent": "Share of `graphDb.serverless.maxCapacity` in use that raises an alarm.",
+    "observability.thresholds.neptuneReplicaLagMs": "Replica lag (milliseconds) that raises an alarm, with 2 or more instances.",
+    "observability.thresholds.lambdaErrors": "Lambda errors per period that raise an alarm.",
+    "observability.thresholds.lambdaThrottles": "Lambda throttles per period that raise an alarm.",
+    "observability.thresholds.graphqlServerErrors": "AppSync 5XX errors per period that raise an alarm.",
+    "observability.thresholds.graphqlLatencyP99Ms": "AppSync p99 latency (ms) that raises an alarm.",
+    "observability.thresholds.restServerErrors": "API Gateway 5XX errors per period that raise an alarm.",
+    "observability.thresholds.restLatencyP99Ms": "API Gateway p99 latency (ms) that raises an alarm.",
+    "observability.thresholds.queueOldestMessageSeconds": "Age of the oldest SQS message (seconds) that raises an alarm.",
+    "observability.thresholds.deadLetterMessages": "Messages in a dead-letter queue that raise an alarm.",
+    "observability.thresholds.wafBlockedRequests": "WAF blocked requests per period that raise an alarm (attack or false positives).",
+    "observability.thresholds.periodSeconds": "Seconds per evaluated datapoint (a multiple of 60).",
+    "observability.thresholds.evaluationPeriods": "Datapoints that must breach before an alarm fires.",
+    "observability.cisAlarms": "CIS metric filters and alarms on the trail's log group (only in the stack that creates the trail).",
+    "observability.dashboard": "Create the stack's CloudWatch dashboard `<project>-<stack>-overview`.",
 }
 
 

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.audit_trail import AuditTrail, AuditTrailArgs, AuditTrailSettings, trail_arn
+from components.compliance import Compliance, ComplianceArgs, ComplianceSettings
 from components.config_loader import ConfigError, config_error, load_section
 from components.context import DeploymentContext
 from components.graph_database import GraphDatabase, GraphDatabaseArgs, GraphDatabaseSettings
@@ -58,6 +59,7 @@ def main() -> None:
     tags = stack_tags(config)
 
     audit_settings = load_section(config, "auditTrail", AuditTrailSettings)
+    compliance_settings = load_section(config, "compliance", ComplianceSettings)
     observability_settings = load_section(config, "observability", ObservabilitySettings)
     keys_args = load_section(
         config,
@@ -66,6 +68,7 @@ def main() -> None:
         context=context,
         tags=tags,
         cloudtrail_trail_arn=trail_arn(context) if audit_settings.create else None,
+        config_delivery=compliance_settings.create_recorder,
     )
     network_settings = load_section(config, "network", NetworkSettings)
     graph_settings = load_section(config, "graphDb", GraphDatabaseSettings)
@@ -120,6 +123,17 @@ def main() -> None:
         else None
     )
 
+    # The recorder is an account-level singleton too; the rules are this stack's own.
+    Compliance(
+        "compliance",
+        ComplianceArgs(
+            context=context,
+            settings=compliance_settings,
+            audit_key_arn=keys.audit.arn,
+            access_log_bucket=audit.access_log_bucket.id if audit is not None else None,
+            tags=tags,
+        ),
+    )
     observability = Observability(
         "observability",
         ObservabilityArgs(

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from components.audit_trail import AuditTrailSettings
+from components.compliance import ComplianceSettings
 from components.config_loader import camel
 from components.graph_database import GraphDatabaseSettings
 from components.keys import KeysArgs
@@ -32,6 +33,7 @@ SECTIONS: Mapping[str, type[Any]] = {
     "network": NetworkSettings,
     "graphDb": GraphDatabaseSettings,
     "auditTrail": AuditTrailSettings,
+    "compliance": ComplianceSettings,
     "observability": ObservabilitySettings,
 }
 #: Fields filled by the program, not by config.
@@ -75,6 +77,13 @@ DESCRIPTIONS: Mapping[str, str] = {
     "auditTrail.objectLock.mode": "`GOVERNANCE` (privileged users may lift it) or `COMPLIANCE` (nobody can, not even root).",
     "auditTrail.objectLock.days": "Days each log file version is locked (at most `lifecycle.expireAfterDays`).",
     "auditTrail.accessLogExpireDays": "Days the audit buckets' S3 server access logs are kept (at least 32).",
+    "compliance.createRecorder": "Create the AWS Config recorder, delivery channel and bucket (an account-level singleton: one stack per account).",
+    "compliance.includeGlobalResourceTypes": "Record IAM and other global resource types (true in exactly one region per account).",
+    "compliance.createServiceLinkedRole": "Create `AWSServiceRoleForConfig`; false where the account already has it.",
+    "compliance.deliveryFrequency": "How often configuration snapshots are delivered (`One_Hour` ... `TwentyFour_Hours`).",
+    "compliance.snapshotExpireDays": "Days snapshots and history stay in the delivery bucket (at least 91).",
+    "compliance.createRules": "Create the AWS managed Config rules listed in the README (need a recorder in the region).",
+    "compliance.minimumLogRetentionDays": "`MinRetentionTime` of the log-group retention rule, mirroring the packs' setting.",
     "observability.emailEndpoints": "Email addresses subscribed to the alarm topic (each confirms the subscription once).",
     "observability.httpsEndpoints": "`https://` endpoints (an incident tool's webhook) subscribed to the alarm topic.",
     "observability.thresholds": "Alarm thresholds per signal; unset keys keep their defaults.",

@@ -8,9 +8,9 @@ PY     := $(VENV)/bin/python
 # Python 3.12 as pinned in .python-version (pyenv), else whatever python3.12 is on PATH.
 PYTHON ?= $(shell pyenv which python3.12 2>/dev/null || command -v python3.12 || echo python3.12)
 STACK  ?= dev
-SRC    := $(wildcard __main__.py components offline policies functions benchmarks tests)
+SRC    := $(wildcard __main__.py components offline policies functions scripts benchmarks tests)
 
-.PHONY: help install test lint typecheck unit plan bench clean
+.PHONY: help install layers test lint typecheck unit plan bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,7 +20,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed ## Create .venv with Python 3.12 and install the pinned dependencies
+install: $(VENV)/.installed layers ## Create .venv (Python 3.12, pinned dependencies) and build the Lambda layers
+
+layers: $(VENV)/.installed ## Build each function's dependencies as an arm64 layer under build/layers
+	$(PY) scripts/build_layers.py
 
 lint: install ## ruff on the project's code
 	$(VENV)/bin/ruff check $(SRC)
@@ -41,4 +44,4 @@ bench: install ## Benchmarks: print wall time and peak memory figures
 	$(PY) benchmarks/run.py
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.audit_trail import AuditTrail, AuditTrailArgs, AuditTrailSettings, trail_arn
-from components.compliance import Compliance, ComplianceArgs, ComplianceSettings
+from components.compliance import Compliance, ComplianceArgs, ComplianceSettings, delivery_bucket_arn
 from components.config_loader import ConfigError, config_error, load_section
 from components.context import DeploymentContext
 from components.graph_database import GraphDatabase, GraphDatabaseArgs, GraphDatabaseSettings
@@ -114,8 +114,9 @@ def main() -> None:
                 settings=audit_settings,
                 audit_key_arn=keys.audit.arn,
                 logs_key_arn=keys.logs.arn,
-                # The uploads and media buckets join here when the media pipeline lands.
-                data_event_bucket_arns=[],
+                # Who reads the Config history is audit evidence too. The uploads and
+                # media buckets join here when the media pipeline lands.
+                data_event_bucket_arns=[delivery_bucket_arn(context)] if compliance_settings.create_recorder else [],
                 tags=tags,
             ),
         )
@@ -140,6 +141,7 @@ def main() -> None:
             context=context,
             settings=observability_settings,
             alarm_key_arn=keys.audit.arn,
+            logs_key_arn=keys.logs.arn,
             neptune_cluster=WatchedNeptuneCluster(
                 cluster_identifier=graph.cluster.cluster_identifier,
                 instance_identifiers=[instance.identifier for instance in graph.instances],

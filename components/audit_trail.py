@@ -18,6 +18,7 @@ from components.secure_bucket import (
     access_log_delivery_statement,
     secure_bucket,
 )
+from components.secure_topic import TopicSpec, secure_topic
 from components.validation import ArgsError, require_int_range, require_log_retention
 
 
@@ -45,6 +46,8 @@ class AuditTrailSettings:
     object_lock: ObjectLock | None = None
     #: Expiry of the S3 server access logs of the audit buckets.
     access_log_expire_days: int = 365
+    #: Pulumi ``protect`` on the trail and access-log buckets.
+    protect: bool = True
 
     def __post_init__(self) -> None:
         require_log_retention("log_retention_days", self.log_retention_days)
@@ -71,7 +74,7 @@ class AuditTrailArgs:
     settings: AuditTrailSettings
     #: The audit key: trail log files and the trail bucket's default encryption.
     audit_key_arn: pulumi.Input[str]
-    #: The logs key: the trail's CloudWatch log group.
+    #: The logs key: the trail's CloudWatch log group and its topic's delivery logs.
     logs_key_arn: pulumi.Input[str]
     #: Buckets whose object-level reads and writes are recorded (the app's uploads and
     #: media buckets). Empty: management events only.
@@ -123,6 +126,7 @@ class AuditTrail(pulumi.ComponentResource):
     CloudWatch log group. The bucket policy admits CloudTrail only for this trail."""
 
     trail: aws.cloudtrail.Trail
+    notification_topic: aws.sns.Topic
     bucket: aws.s3.Bucket
     access_log_bucket: aws.s3.Bucket
     log_group: aws.cloudwatch.LogGroup
@@ -137,13 +141,13 @@ class AuditTrail(pulumi.ComponentResource):
             BucketSpec(
                 role="access-logs",
                 bucket_name=f"{ctx.prefix}-s3-access-{ctx.account_id}",
-                # S3 server access logging delivers only into SSE-S3 buckets (AWS does
-                # not support SSE-KMS default encryption on the target bucket).
-                kms_key_arn=None,
+                # The audit key admits logging.s3.amazonaws.com for this account.
+                kms_key_arn=args.audit_key_arn,
                 lifecycle=settings.access_log_lifecycle,
                 # The access-log bucket does not log itself (each delivery would log one more).
                 access_log_bucket=None,
                 extra_statements=lambda arn: [access_log_delivery_statement(ctx, arn)],
+                protect=settings.protect,
                 tags=args.tags,
             ),
             self,
@@ -183,6 +187,7 @@ class AuditTrail(pulumi.ComponentResource):
                 object_lock=settings.object_lock,
                 access_log_bucket=access_logs.bucket.id,
                 extra_statements=cloudtrail_statements,
+                protect=settings.protect,
                 tags=args.tags,
             ),
             self,
@@ -198,6 +203,23 @@ class AuditTrail(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         delivery_role, delivery_attachment = self._delivery_role(name, args, this_trail)
+        # Log-delivery notifications (CKV_AWS_252) on a topic of their own: they are one
+        # per log file, far too many for the alarm topic's people.
+        self.notification_topic = secure_topic(
+            name,
+            TopicSpec(
+                role="delivery-topic",
+                topic_name=f"{ctx.prefix}-trail-delivery",
+                kms_key_arn=args.audit_key_arn,
+                logs_key_arn=args.logs_key_arn,
+                log_retention_days=settings.log_retention_days,
+                publisher="cloudtrail",
+                publisher_source_arn=this_trail,
+                tags=args.tags,
+            ),
+            ctx,
+            self,
+        )
 
         self.trail = aws.cloudtrail.Trail(
             f"{name}-trail",
@@ -211,6 +233,7 @@ class AuditTrail(pulumi.ComponentResource):
             cloud_watch_logs_group_arn=pulumi.Output.concat(self.log_group.arn, ":*"),
             cloud_watch_logs_role_arn=delivery_role.arn,
             advanced_event_selectors=event_selectors(args.data_event_bucket_arns, self.bucket.arn),
+            sns_topic_name=self.notification_topic.name,
             tags={**args.tags, "Name": trail_name(ctx)},
             # CloudTrail checks the bucket policy and the role when the trail is created.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*trail_bucket.ready, delivery_attachment]),

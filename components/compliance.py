@@ -141,6 +141,15 @@ def managed_rules(min_log_retention_days: int) -> tuple[ManagedRule, ...]:
     )
 
 
+def delivery_bucket_name(ctx: DeploymentContext) -> str:
+    return f"{ctx.prefix}-config-{ctx.account_id}"
+
+
+def delivery_bucket_arn(ctx: DeploymentContext) -> str:
+    """Known before the bucket exists, so the trail can record its object events."""
+    return f"arn:{ctx.partition}:s3:::{delivery_bucket_name(ctx)}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ComplianceSettings:
     """``<project>:compliance`` in the stack config."""
@@ -159,6 +168,8 @@ class ComplianceSettings:
     create_rules: bool = True
     #: MinRetentionTime of the log-group retention rule (mirrors the packs' setting).
     minimum_log_retention_days: int = 365
+    #: Pulumi ``protect`` on the delivery bucket (and its access-log bucket).
+    protect: bool = True
 
     def __post_init__(self) -> None:
         require_choice("delivery_frequency", self.delivery_frequency, DELIVERY_FREQUENCIES)
@@ -235,10 +246,11 @@ class Compliance(pulumi.ComponentResource):
                 BucketSpec(
                     role="access-logs",
                     bucket_name=f"{ctx.prefix}-config-access-{ctx.account_id}",
-                    kms_key_arn=None,  # S3 access logging delivers only into SSE-S3 buckets
+                    kms_key_arn=args.audit_key_arn,
                     lifecycle=Lifecycle(expire_after_days=365),
                     access_log_bucket=None,
                     extra_statements=lambda arn: [access_log_delivery_statement(ctx, arn)],
+                    protect=settings.protect,
                     tags=args.tags,
                 ),
                 self,
@@ -275,11 +287,12 @@ class Compliance(pulumi.ComponentResource):
             name,
             BucketSpec(
                 role="bucket",
-                bucket_name=f"{ctx.prefix}-config-{ctx.account_id}",
+                bucket_name=delivery_bucket_name(ctx),
                 kms_key_arn=args.audit_key_arn,
                 lifecycle=Lifecycle(expire_after_days=settings.snapshot_expire_days),
                 access_log_bucket=access_log_bucket,
                 extra_statements=config_statements,
+                protect=settings.protect,
                 tags=args.tags,
             ),
             self,

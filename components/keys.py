@@ -12,9 +12,9 @@ import pulumi_aws as aws
 from components.context import DeploymentContext
 from components.validation import require_int_range
 
-#: Services that encrypt stack data with the data key on behalf of a caller in this
+#: Services that encrypt stack data (Lambda: environment variables) with the data key on behalf of a caller in this
 #: account (through grants), named in the key policy with ``kms:ViaService``.
-DATA_KEY_SERVICES: tuple[str, ...] = ("rds", "dynamodb", "sqs", "secretsmanager", "s3")
+DATA_KEY_SERVICES: tuple[str, ...] = ("rds", "dynamodb", "sqs", "secretsmanager", "s3", "lambda")
 
 #: What a service needs to encrypt with a key on a caller's behalf.
 _USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
@@ -159,7 +159,26 @@ def _audit_statements(args: KeysArgs) -> list[dict[str, Any]]:
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
             "Resource": "*",
             "Condition": {"StringEquals": {"kms:ViaService": f"sns.{ctx.region}.{ctx.dns_suffix}"}},
-        }
+        },
+        {
+            # SNS moves undeliverable notifications of this stack's topics into their
+            # encrypted dead-letter queue.
+            "Sid": "AllowSnsForThisStacksTopics",
+            "Effect": "Allow",
+            "Principal": {"Service": ctx.service_principal("sns")},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"aws:SourceArn": ctx.arn("sns", f"{ctx.prefix}-*")}},
+        },
+        {
+            # S3 server access logs land in SSE-KMS buckets encrypted with this key.
+            "Sid": "AllowS3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": ctx.service_principal("logging.s3")},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+        },
     ]
     if args.cloudtrail_trail_arn is not None:
         trail_context = (
@@ -176,6 +195,20 @@ def _audit_statements(args: KeysArgs) -> list[dict[str, Any]]:
                 "Condition": {
                     "StringEquals": {"aws:SourceArn": args.cloudtrail_trail_arn},
                     "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_context},
+                },
+            },
+            {
+                # Log-delivery notifications go to an encrypted topic through SNS.
+                "Sid": "AllowCloudTrailNotificationsThroughSns",
+                "Effect": "Allow",
+                "Principal": {"Service": ctx.service_principal("cloudtrail")},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceArn": args.cloudtrail_trail_arn,
+                        "kms:ViaService": f"sns.{ctx.region}.{ctx.dns_suffix}",
+                    }
                 },
             },
             {

@@ -18,7 +18,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.validation import ArgsError, require_choice, require_int_range
+from components.secure_topic import TopicSpec, secure_topic, topic_arn
+from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
 
 LABEL = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -97,8 +98,11 @@ class ObservabilitySettings:
     #: CIS metric filters and alarms on the trail's log group (only where the trail exists).
     cis_alarms: bool = True
     dashboard: bool = True
+    #: Retention of the alarm topic's delivery-status log groups.
+    delivery_log_retention_days: int = 365
 
     def __post_init__(self) -> None:
+        require_log_retention("delivery_log_retention_days", self.delivery_log_retention_days)
         for index, email in enumerate(self.email_endpoints):
             if not isinstance(email, str) or not EMAIL.match(email):
                 raise ArgsError("email_endpoints", f"entry {index} must be an email address, got {email!r}")
@@ -174,8 +178,11 @@ class CustomMetricAlarm:
 class ObservabilityArgs:
     context: DeploymentContext
     settings: ObservabilitySettings
-    #: Key of the alarm topic; its policy must admit cloudwatch.amazonaws.com through SNS.
+    #: Key of the alarm topic and its dead-letter queue; its policy must admit
+    #: cloudwatch.amazonaws.com and sns.amazonaws.com through SNS.
     alarm_key_arn: pulumi.Input[str]
+    #: Key of the topic's delivery-status log groups.
+    logs_key_arn: pulumi.Input[str]
     neptune_cluster: WatchedNeptuneCluster | None = None
     functions: Sequence[WatchedFunction] = ()
     queues: Sequence[WatchedQueue] = ()
@@ -335,6 +342,7 @@ class Observability(pulumi.ComponentResource):
     alarms of every registered resource, the CIS filters and a dashboard."""
 
     topic: aws.sns.Topic
+    dead_letter_queue: aws.sqs.Queue
     alarms: list[aws.cloudwatch.MetricAlarm]
     dashboard: aws.cloudwatch.Dashboard | None
 
@@ -345,27 +353,71 @@ class Observability(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.alarms = []
 
-        self.topic = aws.sns.Topic(
-            f"{name}-alarm-topic",
-            name=f"{ctx.prefix}-alarms",
+        topic_name = f"{ctx.prefix}-alarms"
+        self.topic = secure_topic(
+            name,
+            TopicSpec(
+                role="alarm-topic",
+                topic_name=topic_name,
+                kms_key_arn=args.alarm_key_arn,
+                logs_key_arn=args.logs_key_arn,
+                log_retention_days=args.settings.delivery_log_retention_days,
+                publisher="cloudwatch",
+                publisher_source_arn=ctx.arn("cloudwatch", "alarm:*"),
+                tags=args.tags,
+            ),
+            ctx,
+            self,
+        )
+        # Notifications a subscriber could not take are kept, not lost.
+        self.dead_letter_queue = aws.sqs.Queue(
+            f"{name}-delivery-dlq",
+            name=f"{ctx.prefix}-alarm-delivery-dlq",
             kms_master_key_id=args.alarm_key_arn,
+            kms_data_key_reuse_period_seconds=300,
+            message_retention_seconds=14 * 24 * 3600,
             tags=dict(args.tags),
             opts=child,
         )
-        aws.sns.TopicPolicy(
-            f"{name}-alarm-topic-policy",
-            arn=self.topic.arn,
-            policy=pulumi.Output.json_dumps(_topic_policy(ctx, self.topic.arn)),
+        aws.sqs.QueuePolicy(
+            f"{name}-delivery-dlq-policy",
+            queue_url=self.dead_letter_queue.id,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AllowTheAlarmTopic",
+                            "Effect": "Allow",
+                            "Principal": {"Service": ctx.service_principal("sns")},
+                            "Action": "sqs:SendMessage",
+                            "Resource": self.dead_letter_queue.arn,
+                            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn(ctx, topic_name)}},
+                        },
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "sqs:*",
+                            "Resource": self.dead_letter_queue.arn,
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
+                    ],
+                }
+            ),
             opts=child,
         )
-        for index, email in enumerate(args.settings.email_endpoints):
-            aws.sns.TopicSubscription(
-                f"{name}-email-{index}", topic=self.topic.arn, protocol="email", endpoint=email, opts=child
-            )
-        for index, url in enumerate(args.settings.https_endpoints):
-            aws.sns.TopicSubscription(
-                f"{name}-https-{index}", topic=self.topic.arn, protocol="https", endpoint=url, opts=child
-            )
+        redrive = pulumi.Output.json_dumps({"deadLetterTargetArn": self.dead_letter_queue.arn})
+        for protocol, endpoints in (("email", args.settings.email_endpoints), ("https", args.settings.https_endpoints)):
+            for index, endpoint in enumerate(endpoints):
+                aws.sns.TopicSubscription(
+                    f"{name}-{protocol}-{index}",
+                    topic=self.topic.arn,
+                    protocol=protocol,
+                    endpoint=endpoint,
+                    redrive_policy=redrive,
+                    opts=child,
+                )
 
         if args.neptune_cluster is not None:
             self._neptune(args.neptune_cluster)
@@ -535,6 +587,17 @@ class Observability(pulumi.ComponentResource):
 
     def _queues(self) -> None:
         t = self._args.settings.thresholds
+        self._alarm(
+            "alarm-delivery-dlq-messages",
+            "Alarm notifications could not be delivered to a subscriber (see the dead-letter queue)",
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": self.dead_letter_queue.name},
+            statistic="Maximum",
+            comparison="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            treat_missing_data="notBreaching",
+        )
         for queue in self._args.queues:
             self._alarm(
                 f"sqs-{queue.label}-oldest-message",
@@ -712,33 +775,4 @@ def _metric_widget(title: str, metrics: list[list[Any]], region: str, *, y: int)
         "width": 24,
         "height": 6,
         "properties": {"title": title, "metrics": metrics, "region": region, "stat": "Average", "period": 300},
-    }
-
-
-def _topic_policy(ctx: DeploymentContext, topic_arn: pulumi.Output[str]) -> dict[str, Any]:
-    """CloudWatch alarms of this account may publish; nothing else is granted (the owner
-    manages the topic through IAM); any request without TLS is refused."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AllowCloudWatchAlarmsOfThisAccount",
-                "Effect": "Allow",
-                "Principal": {"Service": ctx.service_principal("cloudwatch")},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": ctx.account_id},
-                    "ArnLike": {"aws:SourceArn": ctx.arn("cloudwatch", "alarm:*")},
-                },
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ],
     }

@@ -56,13 +56,15 @@ class BucketSpec:
     role: str
     #: Physical bucket name (globally unique: it carries the account id).
     bucket_name: str
-    #: SSE-KMS with this key; None means SSE-S3, only where AWS allows nothing else.
-    kms_key_arn: pulumi.Input[str] | None
+    #: SSE-KMS with this customer-managed key (S3 Bucket Keys on).
+    kms_key_arn: pulumi.Input[str]
     lifecycle: Lifecycle
     object_lock: ObjectLock | None = None
     #: Server access logs go to this bucket (name); None only for the access-log bucket itself.
     access_log_bucket: pulumi.Input[str] | None = None
     extra_statements: StatementsFor | None = None
+    #: Pulumi ``protect`` on the bucket: audit evidence is not deleted by a destroy.
+    protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -112,7 +114,7 @@ def secure_bucket(name: str, spec: BucketSpec, parent: pulumi.Resource) -> Secur
         object_lock_enabled=spec.object_lock is not None,
         force_destroy=False,
         tags={**spec.tags, "Name": spec.bucket_name},
-        opts=child,
+        opts=pulumi.ResourceOptions(parent=parent, protect=spec.protect),
     )
     public_access = aws.s3.BucketPublicAccessBlock(
         f"{prefix}-public-access",
@@ -144,12 +146,8 @@ def secure_bucket(name: str, spec: BucketSpec, parent: pulumi.Resource) -> Secur
                     aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                         sse_algorithm="aws:kms", kms_master_key_id=spec.kms_key_arn
                     )
-                    if spec.kms_key_arn is not None
-                    else aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
                 ),
-                bucket_key_enabled=spec.kms_key_arn is not None,
+                bucket_key_enabled=True,
             )
         ],
         opts=child,

@@ -9,6 +9,7 @@ and the recorded inputs are the values ``pulumi up`` would send.
 from __future__ import annotations
 
 import os
+import re
 import runpy
 import sys
 from collections.abc import Iterator, Mapping
@@ -45,7 +46,11 @@ class ProgramRun:
     warnings: list[str] = field(default_factory=list)
 
     def by_type(self, type_token: str) -> list[RecordedResource]:
-        return [r for r in self.resources if r.type == type_token]
+        """Resources of one type in natural name order (``x-2`` before ``x-10``).
+
+        Registration order is not stable (registration is asynchronous), so tests and
+        reports never depend on it."""
+        return sorted((r for r in self.resources if r.type == type_token), key=lambda r: _natural_key(r.name))
 
     def one(self, type_token: str, name: str) -> RecordedResource:
         matches = [r for r in self.resources if r.type == type_token and r.name == name]
@@ -55,6 +60,10 @@ class ProgramRun:
 
     def by_urn(self) -> dict[str, RecordedResource]:
         return {r.urn: r for r in self.resources}
+
+
+def _natural_key(name: str) -> list[tuple[int, int | str]]:
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part]
 
 
 @contextmanager

@@ -72,7 +72,15 @@ def _from_program(program: Path, stack: str, write_state: Path | None) -> tuple[
             write(write_state, run.project, run.stack, run.resources)
         except OSError as error:
             raise CheckerError(f"cannot write {write_state}: {error.strerror or error}") from None
-    return run.stack, list(run.resources), list(run.warnings), str(program / "Pulumi.yaml")
+    return run.stack, list(run.resources), list(run.warnings), _artifact_uri(program / "Pulumi.yaml")
+
+
+def _artifact_uri(path: Path) -> str:
+    """A repository-relative URI when the file is under the working directory (what code scanning wants)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_uri()
 
 
 def run_checker(argv: Sequence[str]) -> tuple[int, str]:
@@ -85,7 +93,7 @@ def run_checker(argv: Sequence[str]) -> tuple[int, str]:
             stack, resources = read(args.state)
             stack = args.stack or stack
             warnings: list[str] = []
-            artifact = str(args.state)
+            artifact = _artifact_uri(args.state)
             resources_any: list[object] = list(resources)
         else:
             from offline.runner import REPO_ROOT

@@ -8,8 +8,9 @@ Nothing here starts the policy analyzer.
 Values are read through ``Res`` views whose props are plain Python data: the engine's
 unknown sentinels become ``UNKNOWN`` and state-file secrets become ``SECRET``. A
 security-critical value that is unknown (at preview) or opaque (a secret in a state file)
-is never treated as compliant: ``Res.req`` raises ``UnknownInput`` and the framework
-reports it as a violation of the rule that needed it (CONTROLS row 160, fail closed).
+is never treated as compliant: ``Res.req`` raises ``UnknownInput``; the rule records an
+"unknown" finding that each pack's ``preview-unknown-*-inputs`` policy reports (CONTROLS
+row 160, fail closed), so the fail-closed enforcement is one per-stack setting.
 """
 
 from __future__ import annotations
@@ -136,7 +137,18 @@ class UnknownInput(Exception):  # noqa: N818 - a signal, not an error condition
         self.path = path
 
 
-_MISSING: Final = object()
+#: Provider-assigned outputs that identify a resource inside ARNs and references.
+IDENTIFIER_OUTPUTS: Final = (
+    "id",
+    "arn",
+    "name",
+    "bucket",
+    "keyId",
+    "clusterIdentifier",
+    "clusterResourceId",
+    "apiId",
+    "identifier",
+)
 
 
 def lookup(data: Any, path: str) -> Any:
@@ -218,6 +230,17 @@ class Res:
         return f"{self.type.rsplit(':', 1)[-1]} '{self.name}'"
 
 
+def _string_leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _string_leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _string_leaves(item)
+
+
 class Stack:
     """All resources of a stack, indexed for the joins stack rules make."""
 
@@ -249,7 +272,7 @@ class Stack:
         value = res.get(prop)
         if value is None or is_unknown(value):
             return False
-        values = value if isinstance(value, list) else [value]
+        values = list(_string_leaves(value))
         identifiers = {str(v) for v in (target.name, *target.identifiers, *target_values) if v}
         for key in ("id", "name", "arn", "bucket", "clusterIdentifier", "identifier", "keyId", "apiId"):
             ident = target.get(key)
@@ -455,6 +478,16 @@ class Violation:
     urn: str = ""
     res_type: str = ""
     res_name: str = ""
+    #: The rule could not decide because an input was unknown or opaque. The rule's own
+    #: policy does not report these; the pack's ``preview-unknown-*-inputs`` policy does
+    #: (CONTROLS row 160), so their enforcement is set per stack in one place.
+    unknown: bool = False
+
+
+class UnknownMessage(str):
+    """A stack-rule message saying an input was unknown (see ``Violation.unknown``)."""
+
+    __slots__ = ()
 
 
 def run_resource_rule(rule: Rule, res: Res, settings: Settings) -> list[Violation]:
@@ -469,7 +502,7 @@ def run_resource_rule(rule: Rule, res: Res, settings: Settings) -> list[Violatio
         for message in rule.check_resource(res, settings):
             found.append(Violation(rule, message, res.urn, res.type, res.name))
     except UnknownInput as unknown:
-        found.append(Violation(rule, f"{res.label}: {unknown}", res.urn, res.type, res.name))
+        found.append(Violation(rule, f"{res.label}: {unknown}", res.urn, res.type, res.name, unknown=True))
     return found
 
 
@@ -481,12 +514,13 @@ def run_stack_rule(rule: Rule, stack: Stack, settings: Settings) -> list[Violati
         for res, message in rule.check_stack(stack, settings):
             if res is not None and settings.exempt(res) is not None:
                 continue
+            is_unknown_ = isinstance(message, UnknownMessage)
             if res is None:
-                found.append(Violation(rule, message))
+                found.append(Violation(rule, str(message), unknown=is_unknown_))
             else:
-                found.append(Violation(rule, message, res.urn, res.type, res.name))
+                found.append(Violation(rule, str(message), res.urn, res.type, res.name, unknown=is_unknown_))
     except UnknownInput as unknown:
-        found.append(Violation(rule, str(unknown)))
+        found.append(Violation(rule, str(unknown), unknown=True))
     return found
 
 
@@ -496,7 +530,7 @@ def guarded(res: Res, check: Callable[[], Iterable[str]]) -> Iterator[StackFindi
         for message in check():
             yield res, message
     except UnknownInput as unknown:
-        yield res, f"{res.label}: {unknown}"
+        yield res, UnknownMessage(f"{res.label}: {unknown}")
 
 
 # -- adapters to the Pulumi policy SDK ----------------------------------------------
@@ -533,9 +567,21 @@ def stack_from_args(args: StackValidationArgs) -> Stack:
                 parent=r.parent.urn if r.parent is not None else None,
                 dependencies=[d.urn for d in r.dependencies],
                 property_dependencies={k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+                identifiers=_known_identifiers(r.props),
             )
         )
     return Stack(resources)
+
+
+def _known_identifiers(props: Any) -> tuple[str, ...]:
+    """The id / ARN / name outputs the engine sends for existing resources (unknown for new ones)."""
+    target = _proxy_target(props)
+    found = []
+    for key in IDENTIFIER_OUTPUTS:
+        value = target.get(key) if isinstance(target, Mapping) else None
+        if isinstance(value, str) and value and value not in _UNKNOWN_SENTINELS:
+            found.append(value)
+    return tuple(found)
 
 
 def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
@@ -554,7 +600,8 @@ def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
         def validate_stack(args: StackValidationArgs, report: ReportViolation) -> None:
             settings = rule.settings(args.get_config())
             for violation in run_stack_rule(rule, stack_from_args(args), settings):
-                report(violation.message, violation.urn or None)
+                if not violation.unknown:
+                    report(violation.message, violation.urn or None)
 
         return StackValidationPolicy(validate=validate_stack, **common)
 
@@ -563,7 +610,8 @@ def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
             return
         settings = rule.settings(args.get_config())
         for violation in run_resource_rule(rule, res_from_args(args), settings):
-            report(violation.message, None)
+            if not violation.unknown:
+                report(violation.message, None)
 
     return ResourceValidationPolicy(validate=validate_resource, **common)
 

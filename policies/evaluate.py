@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from policies.core import Res, Rule, Stack, Violation, plain, run_resource_rule, run_stack_rule
+from policies.core import IDENTIFIER_OUTPUTS, Res, Rule, Stack, Violation, plain, run_resource_rule, run_stack_rule
 from policies.packconfig import PackConfig
 from policies.packs import PACK_NAMES
 from policies.rules import all_rules
@@ -29,9 +29,8 @@ class Recorded(Protocol):
 
 def res_from_recorded(r: Recorded) -> Res:
     state = r.state or {}
-    identifiers = tuple(
-        str(v) for v in (r.id, state.get("id"), state.get("arn"), state.get("name")) if isinstance(v, str) and v
-    )
+    values = (r.id, *(state.get(key) for key in IDENTIFIER_OUTPUTS))
+    identifiers = tuple(dict.fromkeys(str(v) for v in values if isinstance(v, str) and v))
     return Res(
         type=r.type,
         name=r.name,
@@ -136,5 +135,5 @@ def evaluate(
                     if exemption is not None:
                         report.exempted.append((rule.name, res.urn, exemption.reason))
                     found += run_resource_rule(rule, res, settings)
-        report.findings += [Finding(v, level) for v in found]
+        report.findings += [Finding(v, level) for v in found if not v.unknown]
     return report

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from policies.core import Res, plain
+from policies.core import IDENTIFIER_OUTPUTS, Res, plain
 
 SUPPORTED_VERSIONS: Final = (3,)
 SKIPPED_TYPE_PREFIXES: Final = ("pulumi:providers:",)
@@ -22,8 +22,8 @@ class StateError(ValueError):
 def _identifiers(resource: Mapping[str, Any]) -> tuple[str, ...]:
     outputs = resource.get("outputs") or {}
     found = [resource.get("id")]
-    found += [outputs.get(k) for k in ("id", "arn", "name")] if isinstance(outputs, Mapping) else []
-    return tuple(str(v) for v in found if isinstance(v, str) and v)
+    found += [outputs.get(k) for k in IDENTIFIER_OUTPUTS] if isinstance(outputs, Mapping) else []
+    return tuple(dict.fromkeys(str(v) for v in found if isinstance(v, str) and v))
 
 
 def read(path: Path) -> tuple[str, list[Res]]:

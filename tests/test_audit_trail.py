@@ -59,17 +59,19 @@ def test_bucket_policy_and_delivery_role_exist_before_the_trail(run: ProgramRun)
         assert run.one(type_token, name).urn in trail.dependencies, name
 
 
-def test_management_events_read_and_write_only_while_no_app_bucket_exists(run: ProgramRun) -> None:
-    selectors = run.one(TRAIL, "audit-trail").inputs["advancedEventSelectors"]
-    assert selectors == [
-        {
-            "name": "All management events, read and write",
-            "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}],
-        }
-    ]
-    assert "eventSelectors" not in run.one(TRAIL, "audit-trail").inputs, (
-        "advanced and basic selectors exclude each other"
-    )
+def test_management_events_and_the_config_history_bucket(run: ProgramRun) -> None:
+    trail = run.one(TRAIL, "audit-trail")
+    management, data = trail.inputs["advancedEventSelectors"]
+    assert management == {
+        "name": "All management events, read and write",
+        "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}],
+    }
+    fields = {f["field"]: f for f in data["fieldSelectors"]}
+    assert fields["resources.type"]["equals"] == ["AWS::S3::Object"]
+    # The app's buckets join when they exist; today only the Config delivery bucket.
+    assert fields["resources.ARN"]["startsWiths"] == [f"arn:aws:s3:::social-backend-{run.stack}-config-{ACCOUNT}/"]
+    assert fields["resources.ARN"]["notStartsWiths"] == [f"{run.one(BUCKET, 'audit-bucket').state['arn']}/"]
+    assert "eventSelectors" not in trail.inputs, "advanced and basic selectors exclude each other"
 
 
 def test_data_event_selector_names_the_app_buckets_and_excludes_the_trail_bucket() -> None:
@@ -184,9 +186,14 @@ def test_access_log_bucket_is_locked_down_too(run: ProgramRun) -> None:
     (rule,) = _of_bucket(
         run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", access_logs
     ).inputs["rules"]
-    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}, (
-        "the only SSE S3 logging delivers to"
-    )
+    assert rule["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": run.one(KEY, "keys-audit").state["arn"],
+    }
+    key_statements = {s["Sid"]: s for s in policy(run.one(KEY, "keys-audit").inputs)["Statement"]}
+    logging_use = key_statements["AllowS3ServerAccessLogDelivery"]
+    assert logging_use["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert logging_use["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
     statements = {
         s["Sid"]: s
         for s in policy(_of_bucket(run, "aws:s3/bucketPolicy:BucketPolicy", access_logs).inputs)["Statement"]

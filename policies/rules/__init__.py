@@ -6,9 +6,47 @@ Importing this package registers the rules in ``policies.core.REGISTRY``.
 from __future__ import annotations
 
 from policies.core import REGISTRY, Rule
-from policies.rules import iam, kms, logs, neptune, vpc
+from policies.rules import (
+    alarms,
+    apigateway,
+    appsync,
+    cloudfront,
+    cloudtrail,
+    cognito,
+    dynamodb,
+    iam,
+    kms,
+    lambda_,
+    logs,
+    messaging,
+    neptune,
+    preview,
+    pulumi_,
+    s3,
+    vpc,
+    wafv2,
+)
 
-MODULES = (neptune, kms, vpc, logs, iam)
+MODULES = (
+    neptune,
+    preview,
+    kms,
+    vpc,
+    logs,
+    iam,
+    lambda_,
+    s3,
+    appsync,
+    cognito,
+    apigateway,
+    cloudfront,
+    wafv2,
+    messaging,
+    dynamodb,
+    cloudtrail,
+    alarms,
+    pulumi_,
+)
 
 
 def all_rules() -> list[Rule]:

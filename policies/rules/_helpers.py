@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from policies import iamdoc
-from policies.core import Res, Rule, Settings, Stack, StackFinding, UnknownInput, guarded, is_unknown, resource_rule
+from policies.core import Res, Rule, Settings, Stack, UnknownInput, is_unknown, resource_rule
 
 WORLD_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
 
@@ -103,12 +103,6 @@ def world_cidrs(values: Iterable[Any]) -> list[str]:
         if isinstance(value, str) and value in WORLD_CIDRS:
             found.append(value)
     return found
-
-
-def per_resource(stack: Stack, types: Sequence[str], check: Callable[[Res], Iterable[str]]) -> Iterator[StackFinding]:
-    """Apply ``check`` to every resource of ``types``; unknown inputs become findings."""
-    for res in stack.of(*types):
-        yield from guarded(res, lambda res=res: check(res))  # type: ignore[misc]
 
 
 def kms_key_linked(stack: Stack, res: Res, prop: str) -> bool:

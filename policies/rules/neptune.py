@@ -81,7 +81,10 @@ def _parameters(group: Res) -> dict[str, str]:
     values: dict[str, str] = {}
     for parameter in group.items("parameters"):
         if isinstance(parameter, dict) and isinstance(parameter.get("name"), str):
-            values[parameter["name"]] = str(parameter.get("value", "")).strip()
+            value = parameter.get("value", "")
+            if isinstance(value, float | int) and not isinstance(value, bool) and float(value).is_integer():
+                value = int(value)
+            values[parameter["name"]] = str(value).strip()
     return values
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from policies.check import run_checker
+from policies.check import main, run_checker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json"
@@ -56,6 +56,13 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The checker's ``main`` in-process (same contract as the CLI, without interpreter start-up)."""
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, captured.out, captured.err)
+
+
 def assert_one_line_error(result: subprocess.CompletedProcess[str], fragment: str) -> None:
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
@@ -84,26 +91,29 @@ class TestExitCodes:
     def test_program_error_exits_2(self, tmp_path: Path) -> None:
         assert_one_line_error(run_cli("--program", str(make_program(tmp_path / "p", FAILING))), "boom")
 
-    def test_unknown_stack_exits_2(self, tmp_path: Path) -> None:
+    def test_unknown_stack_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert_one_line_error(
-            run_cli("--program", str(make_program(tmp_path / "p", CLEAN)), "--stack", "qa"), "unknown stack"
+            run_main(capsys, "--program", str(make_program(tmp_path / "p", CLEAN)), "--stack", "qa"), "unknown stack"
         )
 
-    def test_corrupt_state_exits_2(self, tmp_path: Path) -> None:
+    def test_corrupt_state_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         state = tmp_path / "state.json"
         state.write_text("{not json")
-        assert_one_line_error(run_cli("--state", str(state)), "not valid JSON")
+        assert_one_line_error(run_main(capsys, "--state", str(state)), "not valid JSON")
 
-    def test_unsupported_state_version_exits_2(self, tmp_path: Path) -> None:
+    def test_unsupported_state_version_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         state = tmp_path / "state.json"
         state.write_text(json.dumps({"version": 2, "deployment": {"resources": []}}))
-        assert_one_line_error(run_cli("--state", str(state)), "version 2")
+        assert_one_line_error(run_main(capsys, "--state", str(state)), "version 2")
 
-    def test_bad_arguments_exit_2(self, tmp_path: Path) -> None:
+    def test_bad_arguments_exit_2(self, capsys: pytest.CaptureFixture[str]) -> None:
         assert_one_line_error(run_cli("--format", "xml"), "bad arguments")
-        assert_one_line_error(run_cli("--state", "a.json", "--program", "."), "bad arguments")
+        assert_one_line_error(run_main(capsys, "--state", "a.json", "--program", "."), "bad arguments")
+        assert_one_line_error(
+            run_main(capsys, "--state", "a.json", "--write-state", "b.json"), "--write-state needs --program"
+        )
 
-    def test_exemption_without_reason_exits_2(self, tmp_path: Path) -> None:
+    def test_exemption_without_reason_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         config = tmp_path / "security.json"
         config.write_text(
             json.dumps(
@@ -114,7 +124,7 @@ class TestExitCodes:
             )
         )
         program = make_program(tmp_path / "p", UNENCRYPTED_NEPTUNE)
-        assert_one_line_error(run_cli("--program", str(program), "--config", str(config)), "has no reason")
+        assert_one_line_error(run_main(capsys, "--program", str(program), "--config", str(config)), "has no reason")
 
 
 def _in_process(*args: str) -> tuple[int, str]:
@@ -276,7 +286,9 @@ class TestState:
         assert report["stack"] == "prod"
         assert report["resourceCount"] == 1
         assert any(
-            "encrypted secret" in v["message"] and v["policy"] == "iam-no-wildcard-resource"
+            v["policy"] == "preview-unknown-security-inputs"
+            and v["message"].startswith("iam-no-wildcard-resource:")
+            and "encrypted secret" in v["message"]
             for v in report["violations"]
         )
 
@@ -285,3 +297,45 @@ class TestState:
 def test_policy_names_in_text_output(tmp_path: Path, name: str) -> None:
     _, output = _in_process("--program", str(make_program(tmp_path / "p", UNENCRYPTED_NEPTUNE)))
     assert name in output
+
+
+def test_config_error_in_program_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    program = make_program(tmp_path / "p", "import pulumi\npulumi.Config().require('graphInstanceClass')\n")
+    assert_one_line_error(run_main(capsys, "--program", str(program)), "graphInstanceClass")
+
+
+def test_evaluate_in_process_for_make_plan() -> None:
+    from policies.core import Res
+    from policies.evaluate import evaluate
+
+    cluster = Res(
+        "aws:neptune/cluster:Cluster",
+        "db",
+        "urn:pulumi:dev::p::aws:neptune/cluster:Cluster::db",
+        {"storageEncrypted": False},
+    )
+    report = evaluate([cluster], stack="dev")
+    grouped = report.by_urn()
+    assert set(grouped) == {cluster.urn}
+    assert any(f.rule.name == "neptune-cluster-storage-encrypted" for f in grouped[cluster.urn])
+    assert report.summary().startswith("policies FAIL:")
+    assert not report.passed
+
+
+def test_recorded_outputs_identify_resources() -> None:
+    from offline.mocks import RecordedResource
+    from policies.evaluate import res_from_recorded
+
+    recorded = RecordedResource(
+        urn="urn:pulumi:dev::p::aws:neptune/cluster:Cluster::graph",
+        type="aws:neptune/cluster:Cluster",
+        name="graph",
+        custom=True,
+        parent="",
+        inputs={},
+        state={"clusterResourceId": "cluster-ABC", "arn": "arn:aws:rds:eu-west-1:1:cluster:graph"},
+        id="graph-id",
+    )
+    assert {"graph-id", "cluster-ABC", "arn:aws:rds:eu-west-1:1:cluster:graph"} <= set(
+        res_from_recorded(recorded).identifiers
+    )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import cases_foundation
+import cases_services
 import pytest
-from conftest import Case, check_case, validate_resource
+from conftest import Case, check_case, unknown_reported, validate_resource
 
-CASES: list[Case] = [*cases_foundation.CASES]
-ALWAYS_VIOLATING = [*cases_foundation.ALWAYS_VIOLATING]
+CASES: list[Case] = [*cases_foundation.CASES, *cases_services.CASES]
+ALWAYS_VIOLATING = [*cases_foundation.ALWAYS_VIOLATING, *cases_services.ALWAYS_VIOLATING]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -22,7 +23,8 @@ def test_type_is_itself_a_violation(policy: str, res_type: str) -> None:
 
 @pytest.mark.parametrize(("policy", "res_type", "props"), cases_foundation.UNKNOWN_BOOL_CASES)
 def test_unknown_boolean_fails_closed(policy: str, res_type: str, props: dict[str, object]) -> None:
-    found = validate_resource(policy, res_type, props)
+    assert validate_resource(policy, res_type, props) == []
+    found = unknown_reported(policy, res_type, props)
     assert len(found) == 1
     assert "unknown during preview" in found[0]
 
@@ -30,3 +32,13 @@ def test_unknown_boolean_fails_closed(policy: str, res_type: str, props: dict[st
 def test_every_resource_policy_has_a_table_row(resource_rule_names: set[str]) -> None:
     covered = {c.policy for c in CASES} | {p for p, _ in ALWAYS_VIOLATING}
     assert resource_rule_names - covered == set()
+
+
+def test_protected_stateful_resource_passes() -> None:
+    assert validate_resource("stateful-resources-protected", "aws:kms/key:Key", {}, protect=True) == []
+    assert (
+        validate_resource(
+            "stateful-resources-protected", "aws:kms/key:Key", {}, config={"types": ["aws:s3/bucket:Bucket"]}
+        )
+        == []
+    )

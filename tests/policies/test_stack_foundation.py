@@ -64,8 +64,12 @@ class TestNeptuneParameterGroup:
 
     def test_unknown_parameters_fail_closed(self) -> None:
         pg = R(PG, "pg", {"parameters": UNKNOWN})
-        found = validate_stack("neptune-parameter-group-audit-and-streams", [_cluster(), pg])
-        assert found and "cannot be verified" in found[0].message
+        assert validate_stack("neptune-parameter-group-audit-and-streams", [_cluster(), pg]) == []
+        found = validate_stack("preview-unknown-compliance-inputs", [_cluster(), pg])
+        assert any(
+            f.message.startswith("neptune-parameter-group-audit-and-streams:") and "cannot be verified" in f.message
+            for f in found
+        )
 
     def test_exemption_needs_reason(self) -> None:
         resources = [_cluster(), _pg()]
@@ -181,8 +185,10 @@ class TestKmsLinkage:
         assert "AWS-managed" in validate_stack("kms-encryption-uses-stack-keys", [key, managed])[0].message
 
     def test_unknown_unlinked_key_fails_closed(self) -> None:
-        found = validate_stack("kms-encryption-uses-stack-keys", [R(LOG_GROUP, "lg", {"kmsKeyId": UNKNOWN})])
-        assert "cannot be verified" in found[0].message
+        resources = [R(LOG_GROUP, "lg", {"kmsKeyId": UNKNOWN})]
+        assert validate_stack("kms-encryption-uses-stack-keys", resources) == []
+        found = validate_stack("preview-unknown-security-inputs", resources)
+        assert any(f.message.startswith("kms-encryption-uses-stack-keys:") for f in found)
 
     def test_nested_s3_key(self) -> None:
         sse = R(

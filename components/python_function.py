@@ -1,0 +1,330 @@
+"""One reusable Lambda construct: python3.12 on arm64, least privilege, observable."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.context import DeploymentContext
+from components.validation import ArgsError, require_int_range, require_log_retention
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_ROOT = REPO_ROOT / "functions"
+LAYERS_ROOT = REPO_ROOT / "build" / "layers"
+#: Shared library code copied into every package under ``shared/``.
+SHARED_SOURCE = "shared"
+RUNTIME = "python3.12"
+ARCHITECTURE = "arm64"
+SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+#: Stamp written by ``scripts/build_layers.py`` beside a built layer.
+STAMP = ".requirements.sha256"
+
+
+class LayerBuildMissingError(pulumi.RunError):
+    """A function's third-party dependencies have not been built (or are stale)."""
+
+
+def requirements_digest(requirements: Path) -> str:
+    return hashlib.sha256(requirements.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class VpcPlacement:
+    """Run the function in these private subnets with these security groups."""
+
+    subnet_ids: Sequence[pulumi.Input[str]]
+    security_group_ids: Sequence[pulumi.Input[str]]
+
+    def __post_init__(self) -> None:
+        if len(self.subnet_ids) < 2:
+            raise ArgsError("vpc.subnet_ids", "a VPC function needs subnets in at least 2 AZs (Lambda.5)")
+        if not self.security_group_ids:
+            raise ArgsError("vpc.security_group_ids", "at least one security group is required")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PythonFunctionArgs:
+    context: DeploymentContext
+    #: Folder under ``functions/`` with the handler module (e.g. ``graph_api``).
+    source: str
+    #: ``module.function`` inside ``source``.
+    handler: str = "app.handler"
+    description: str
+    #: IAM statements the function needs beyond logging and tracing. Each names its
+    #: resources; a ``"*"`` resource must carry a ``Sid`` explaining which AWS rule needs it.
+    statements: Sequence[Mapping[str, Any]] = ()
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    memory_mb: int = 256
+    timeout_seconds: int = 30
+    #: Reserved concurrency: caps the blast radius and guarantees capacity (None: unreserved).
+    reserved_concurrency: int | None = None
+    log_retention_days: int = 365
+    log_level: str = "INFO"
+    #: The stack's logs key (log group) and data key (environment variables, DLQ).
+    logs_key_arn: pulumi.Input[str]
+    data_key_arn: pulumi.Input[str]
+    #: Async invocations (S3, EventBridge, Cognito...) that fail land in an encrypted SQS DLQ.
+    dead_letter_queue: bool = False
+    vpc: VpcPlacement | None = None
+    metrics_namespace: str = "SocialBackend"
+    functions_root: Path = FUNCTIONS_ROOT
+    layers_root: Path = LAYERS_ROOT
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not SOURCE_NAME.match(self.source):
+            raise ArgsError("source", f"must be a functions/ folder name like graph_api, got {self.source!r}")
+        if not (self.functions_root / self.source).is_dir():
+            raise ArgsError("source", f"{self.functions_root / self.source} does not exist")
+        if not HANDLER.match(self.handler):
+            raise ArgsError("handler", f"must be module.function, got {self.handler!r}")
+        module_file = self.functions_root / self.source / (self.handler.rsplit(".", 1)[0].replace(".", "/") + ".py")
+        if not module_file.is_file():
+            raise ArgsError("handler", f"{module_file} does not exist")
+        require_int_range("memory_mb", self.memory_mb, 128, 10_240)
+        require_int_range("timeout_seconds", self.timeout_seconds, 1, 900)
+        if self.reserved_concurrency is not None:
+            require_int_range("reserved_concurrency", self.reserved_concurrency, 1, 1000)
+        require_log_retention("log_retention_days", self.log_retention_days)
+        if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ArgsError("log_level", f"must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
+        for index, statement in enumerate(self.statements):
+            if (
+                statement.get("Effect") not in ("Allow", "Deny")
+                or "Action" not in statement
+                or "Resource" not in statement
+            ):
+                raise ArgsError(f"statements[{index}]", "needs Effect, Action and Resource")
+            if statement.get("Resource") == "*" and not statement.get("Sid"):
+                raise ArgsError(f"statements[{index}]", "a '*' resource needs a Sid naming why AWS requires it")
+
+    @property
+    def requirements(self) -> Path:
+        return self.functions_root / self.source / "requirements.txt"
+
+    @property
+    def layer_dir(self) -> Path:
+        return self.layers_root / self.source
+
+
+def _code_archive(root: Path, source: str) -> pulumi.AssetArchive:
+    """The function's folder at the package root, plus the shared library under shared/."""
+    assets: dict[str, pulumi.Asset | pulumi.Archive] = {}
+    folders = [(root / source, "")]
+    if (root / SHARED_SOURCE).is_dir() and source != SHARED_SOURCE:
+        folders.append((root / SHARED_SOURCE, f"{SHARED_SOURCE}/"))
+    for folder, prefix in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.name != "requirements.txt":
+                assets[prefix + path.relative_to(folder).as_posix()] = pulumi.FileAsset(str(path))
+    return pulumi.AssetArchive(assets)
+
+
+class PythonFunction(pulumi.ComponentResource):
+    """A Lambda function with its own role, log group, tracing and failure handling.
+
+    - Code: ``functions/<source>/`` (and ``functions/shared/``); third-party packages in a
+      layer built for arm64 by ``make layers`` — missing or stale builds stop the program.
+    - Role: trusted only by Lambda in this account; a customer-managed policy with the
+      caller's statements, writing to its own log group, X-Ray, and (when placed in a VPC)
+      the ENI actions Lambda needs.
+    - Log group ``/aws/lambda/<name>`` declared first (retention, logs key), so Lambda never
+      creates it bare; X-Ray active; Powertools configured through the environment,
+      which is encrypted with the data key.
+    """
+
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    log_group: aws.cloudwatch.LogGroup
+    dead_letter_queue: aws.sqs.Queue | None
+    function_name: str
+
+    def __init__(self, name: str, args: PythonFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("social-backend:function:PythonFunction", name, None, opts)
+        ctx = args.context
+        child = pulumi.ResourceOptions(parent=self)
+        self.function_name = f"{ctx.prefix}-{args.source.replace('_', '-')}"
+        if len(self.function_name) > 64:
+            raise ArgsError("source", f"function name {self.function_name!r} exceeds Lambda's 64 characters")
+        layers = self._layer(name, args)
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{self.function_name}",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        self.dead_letter_queue = (
+            aws.sqs.Queue(
+                f"{name}-dlq",
+                name=f"{self.function_name}-dlq",
+                kms_master_key_id=args.data_key_arn,
+                kms_data_key_reuse_period_seconds=300,
+                message_retention_seconds=14 * 24 * 3600,
+                tags=dict(args.tags),
+                opts=child,
+            )
+            if args.dead_letter_queue
+            else None
+        )
+
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            description=f"Execution role of {self.function_name}",
+            assume_role_policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+                        }
+                    ],
+                }
+            ),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        policy = aws.iam.Policy(
+            f"{name}-policy",
+            description=f"Least privilege for {self.function_name}",
+            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": self._statements(args)}),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-policy-attach", role=self.role.name, policy_arn=policy.arn, opts=child
+        )
+
+        environment = {
+            "POWERTOOLS_SERVICE_NAME": args.source,
+            "POWERTOOLS_METRICS_NAMESPACE": args.metrics_namespace,
+            "POWERTOOLS_LOG_LEVEL": args.log_level,
+            **args.environment,
+        }
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=self.function_name,
+            description=args.description,
+            runtime=RUNTIME,
+            architectures=[ARCHITECTURE],
+            handler=args.handler,
+            code=_code_archive(args.functions_root, args.source),
+            layers=layers,
+            role=self.role.arn,
+            memory_size=args.memory_mb,
+            timeout=args.timeout_seconds,
+            reserved_concurrent_executions=args.reserved_concurrency,
+            kms_key_arn=args.data_key_arn,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=self.log_group.name),
+            dead_letter_config=(
+                aws.lambda_.FunctionDeadLetterConfigArgs(target_arn=self.dead_letter_queue.arn)
+                if self.dead_letter_queue is not None
+                else None
+            ),
+            vpc_config=(
+                aws.lambda_.FunctionVpcConfigArgs(
+                    subnet_ids=list(args.vpc.subnet_ids), security_group_ids=list(args.vpc.security_group_ids)
+                )
+                if args.vpc is not None
+                else None
+            ),
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment, self.log_group]),
+        )
+        self.register_outputs({"functionName": self.function.name, "functionArn": self.function.arn})
+
+    def _statements(self, args: PythonFunctionArgs) -> list[Mapping[str, Any]]:
+        ctx = args.context
+        log_group_arn = ctx.arn("logs", f"log-group:/aws/lambda/{self.function_name}")
+        statements: list[Mapping[str, Any]] = [
+            {
+                "Sid": "WriteOwnLogGroup",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [f"{log_group_arn}:log-stream:*"],
+            },
+            {
+                # X-Ray's trace APIs support no resource-level permissions (AWS service
+                # authorization reference): "*" is the only valid resource.
+                "Sid": "XRayTraceUploadNeedsStar",
+                "Effect": "Allow",
+                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                "Resource": "*",
+            },
+        ]
+        if self.dead_letter_queue is not None:
+            statements += [
+                {
+                    "Sid": "SendToOwnDeadLetterQueue",
+                    "Effect": "Allow",
+                    "Action": ["sqs:SendMessage"],
+                    "Resource": [self.dead_letter_queue.arn],
+                },
+                {
+                    "Sid": "EncryptDeadLetters",
+                    "Effect": "Allow",
+                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                    "Resource": [args.data_key_arn],
+                },
+            ]
+        if args.vpc is not None:
+            statements += [
+                {
+                    # Lambda manages its ENIs through these calls; EC2's Describe* actions
+                    # and Lambda's ENI lifecycle support no resource-level scoping (the
+                    # AWSLambdaVPCAccessExecutionRole policy grants the same on "*").
+                    "Sid": "VpcNetworkInterfacesNeedStar",
+                    "Effect": "Allow",
+                    "Action": [
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DescribeSubnets",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:RequestedRegion": ctx.region}},
+                },
+            ]
+        statements.extend(args.statements)
+        return statements
+
+    def _layer(self, name: str, args: PythonFunctionArgs) -> list[pulumi.Input[str]]:
+        if not args.requirements.is_file():
+            return []
+        stamp = args.layer_dir / STAMP
+        if not stamp.is_file():
+            raise LayerBuildMissingError(
+                f"function {args.source}: its dependencies are not built ({args.layer_dir} is missing); run `make layers`"
+            )
+        if stamp.read_text().strip() != requirements_digest(args.requirements):
+            raise LayerBuildMissingError(
+                f"function {args.source}: {args.requirements.relative_to(args.functions_root.parent)} changed since "
+                "its layer was built; run `make layers`"
+            )
+        layer = aws.lambda_.LayerVersion(
+            f"{name}-deps",
+            layer_name=f"{self.function_name}-deps",
+            description=f"Third-party packages of {args.source} (manylinux aarch64, {RUNTIME})",
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            code=pulumi.FileArchive(str(args.layer_dir)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return [layer.arn]

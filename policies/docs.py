@@ -1,0 +1,209 @@
+"""Generate policies/README.md: how to run the packs, exemptions, and a table of every policy.
+
+python -m policies.docs            # print the README to stdout
+python -m policies.docs --write    # rewrite policies/README.md
+python -m policies.docs --check    # exit 1 if policies/README.md is stale
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Final
+
+from policies.packconfig import load
+from policies.packs import PACK_NAMES
+from policies.rules import all_rules
+
+README: Final = Path(__file__).resolve().parent / "README.md"
+
+PROSE: Final = """\
+# Policy packs
+
+Two Pulumi policy packs gate every change to the mobile backend, and an offline checker
+runs the same rules without the Pulumi CLI. The controls they implement are listed in
+`CONTROLS.md` (shared); every policy below names its CONTROLS rows and the Security Hub
+(FSBP), cdk-nag and checkov ids it matches.
+
+| pack | directory | covers |
+|---|---|---|
+| `mobile-backend-security` | `policies/security` | encryption at rest and in transit, least privilege, network exposure |
+| `mobile-backend-compliance` | `policies/compliance` | audit and logging, resilience (multi-AZ, backups, deletion protection, failure destinations), hygiene |
+
+## Layout
+
+- `policies/rules/<service>.py`: the rules, one module per AWS service namespace. A rule is
+  a pure function over plain props plus its metadata (`policies.core.resource_rule` /
+  `stack_rule`). Importing them starts nothing.
+- `policies/packs.py`: assembles the rules into each pack's list of `pulumi_policy` policies.
+- `policies/security/__main__.py`, `policies/compliance/__main__.py`: the entry points the
+  CLI runs. They only construct the `PolicyPack` (which starts the analyzer and never
+  returns). Each puts the repository root (the pack directory's grandparent) on `sys.path`
+  so `import policies` works when the CLI runs the pack from its own directory with its
+  own virtualenv (`requirements.txt` beside it).
+- `policies/check.py`: the offline checker; `policies/evaluate.py`: `evaluate()` for
+  in-process use; `policies/state.py`: stack-export reader/writer.
+- `policies/config/<pack>.<stack>.json`: per-stack enforcement, in the format
+  `pulumi preview --policy-pack-config` reads.
+
+## Running the packs with the Pulumi CLI
+
+```sh
+pulumi preview --stack prod \\
+  --policy-pack policies/security   --policy-pack-config policies/config/security.prod.json \\
+  --policy-pack policies/compliance --policy-pack-config policies/config/compliance.prod.json
+```
+
+The CLI creates each pack's virtualenv from its `requirements.txt` (pulumi-policy and
+policy_sentry) on first use. `--policy-pack-config` takes one file per pack, in the order
+of the `--policy-pack` flags. `policies/ci/github-workflow.yml` does this for dev and prod
+on every pull request.
+
+## Running offline
+
+```sh
+python -m policies.check --program . --stack prod                 # text report
+python -m policies.check --program . --stack dev --format sarif --output policies.sarif
+python -m policies.check --program . --stack prod --write-state prod.json
+python -m policies.check --state prod.json --stack prod --format json
+```
+
+- `--program DIR` runs the Pulumi Python program under the mock runtime (unknown data-source
+  invokes are answered empty and listed as warnings); `--state FILE` reads a
+  `pulumi stack export` (version 3; providers and the Stack are skipped; secrets are
+  opaque). `--write-state` writes what `--program` recorded in stack-export form.
+- `--stack` picks `Pulumi.<stack>.yaml` and `policies/config/*.<stack>.json`. `--config`
+  (repeatable) replaces those: each file is one pack's CLI config, or a combined
+  `{"security": {...}, "compliance": {...}}` file. With no config at all every policy is
+  mandatory.
+- Exit status: 0 no mandatory violation, 1 at least one, 2 the input could not be evaluated
+  (one line on stderr).
+- In Python: `policies.evaluate.evaluate(run.resources, stack=..., config=policies.packconfig.load(stack))`
+  returns a `Report` (`report.summary()`, `report.by_urn()`, `report.mandatory`).
+
+## Unknown values at preview (fail closed)
+
+During `pulumi preview`, inputs computed from resources that do not exist yet are unknown
+(for example a role policy built from a new table's ARN); in a state file, secrets are
+opaque. The SDK would turn an unknown read into an advisory note and pass. Here a rule
+that needs such a value cannot decide and says so, and each pack's
+`preview-unknown-security-inputs` / `preview-unknown-compliance-inputs` policy reports
+every undecided control ("<policy>: ... is unknown during preview, so this control cannot
+be verified (fail closed)") against the resource. Joins between resources use property
+dependencies and URNs, which are known at preview, so most cross-resource policies still
+decide.
+
+- prod: mandatory (CONTROLS row 160): a preview that cannot prove compliance fails. A
+  brand-new IAM document built from new ARNs therefore blocks a prod preview until the
+  resources it names exist; exempt that one resource with a reason if it must ship in one
+  step.
+- dev: advisory, so new resources can be bootstrapped; `pulumi up` runs every rule again
+  on the real values before it creates each resource, and a mandatory violation then
+  stops the update.
+
+## Exemptions
+
+Exemptions are data in the stack's policy config, never code edits. Every policy accepts:
+
+```json
+{
+  "lambda-in-vpc": {
+    "exemptions": [
+      {"resource": "notifier-function", "type": "aws:lambda/function:Function",
+       "reason": "calls AppSync and SNS mobile push, which have no VPC endpoints"}
+    ]
+  }
+}
+```
+
+`resource` is a URN or the logical name (a `*` glob is allowed); `type` is optional;
+`reason` is required and must not be blank. The CLI validates this against each policy's
+config schema, and the packs and the checker refuse an exemption without a reason with a
+message naming the policy and the entry. Policies with thresholds take them from the same
+object (for example `{"log-group-retention": {"minimumRetentionDays": 30}}`).
+
+## Enforcement per stack
+
+- **prod**: everything mandatory, except the deliberate deviations below (advisory in both
+  stacks, so they stay visible).
+- **dev**: as prod, but every *resilience* policy is advisory (multi-AZ, deletion protection,
+  final snapshots, backups, key deletion windows, `protect`: dev is disposable and sized for
+  cost), log retention stays mandatory with a 7-day minimum (explicit retention still bounds
+  cost), Cognito MFA may be OPTIONAL, introspection may stay on, and the two
+  `preview-unknown-*` policies are advisory (see above). Encryption, least
+  privilege and network exposure are mandatory in dev too: they are cheap and a leak from
+  dev is still a leak.
+
+Deliberate deviations (advisory everywhere), with the reason:
+
+| policy | reason |
+|---|---|
+| `iam-no-inline-policies` | each Lambda has its own role and inline policy: a strict 1:1 lifecycle that AWS recommends inline policies for |
+| `appsync-private-visibility` | the GraphQL API serves mobile clients over the internet; WAF and Cognito guard it |
+| `cloudfront-geo-restriction` | a global consumer app; cdk-nag rates CFR1 a warning |
+| `apigateway-client-certificate` | the REST API's backend is a Lambda proxy integration, not an HTTP backend |
+| `apigateway-stage-cache` | upload-URL responses are per user and must not be cached |
+| `s3-bucket-mfa-delete` | MFA delete can only be enabled by the root user with an MFA device, outside IaC |
+| `s3-bucket-replication` | single-Region design; cross-Region DR is out of scope |
+| `s3-bucket-object-lock` | user content must be deletable on request; WORM would prevent it |
+| `s3-bucket-event-notifications` | only the uploads bucket has consumers |
+| `lambda-code-signing` | no AWS Signer profile in the design yet |
+| `cloudfront-origin-failover` | single-Region origins |
+| `dynamodb-in-backup-plan` | point-in-time recovery is the backup mechanism |
+
+## Not covered, and why
+
+- Row 5 (Neptune snapshots not public): sharing a snapshot is an API call
+  (`ModifyDBClusterSnapshotAttribute`) that pulumi-aws does not model, so no program or
+  state can express it; Security Hub Neptune.3 watches it at runtime.
+- Row 67 (rotation succeeds, unused secrets removed): runtime facts only.
+- Row 128 (interface endpoints for EC2 / ECR / SSM): the app runs no EC2, ECR or SSM
+  workloads; `vpc-interface-endpoint-private` checks the interface endpoints it does have.
+- Rows 38 and 134 (cross-account principals): only the wildcard-principal part is
+  enforced; the list of trusted accounts is not known to the packs.
+- Section 7.10 (sensitive inputs must be Pulumi secrets): values reach policies unwrapped,
+  so secretness is not visible; `lambda-no-secrets-in-environment` catches the common case.
+- `S3` split resources are checked for both the v7 tokens and the deprecated `...V2`
+  tokens; pre-v7 inline bucket properties are not read.
+
+## Policies
+"""
+
+
+def table() -> str:
+    prod, dev = load("prod"), load("dev")
+    lines = [
+        "| pack | policy | severity | prod | dev | description | controls |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rule in sorted(all_rules(), key=lambda r: (r.pack, r.name)):
+        kind = " (stack)" if rule.is_stack else ""
+        lines.append(
+            f"| {PACK_NAMES[rule.pack].removeprefix('mobile-backend-')} | `{rule.name}`{kind} | {rule.severity.value} "
+            f"| {prod.level(rule)} | {dev.level(rule)} | {rule.description.replace('|', '/')} | {', '.join(rule.control_ids)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render() -> str:
+    return PROSE + "\n" + table()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    text = render()
+    if "--write" in args:
+        README.write_text(text, encoding="utf-8")
+        return 0
+    if "--check" in args:
+        current = README.read_text(encoding="utf-8") if README.exists() else ""
+        if current != text:
+            print("policies/README.md is stale: run python -m policies.docs --write", file=sys.stderr)
+            return 1
+        return 0
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

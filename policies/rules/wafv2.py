@@ -1,0 +1,243 @@
+"""WAFv2 (rows 86-91) and the web ACL associations of AppSync, API Gateway and CloudFront (21, 22, 54, 55, 150)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.core import (
+    COMPLIANCE,
+    SECURITY,
+    Param,
+    Res,
+    Settings,
+    Stack,
+    StackFinding,
+    guarded,
+    resource_rule,
+    stack_rule,
+)
+
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+GRAPHQL_API = "aws:appsync/graphQLApi:GraphQLApi"
+REST_STAGE = "aws:apigateway/stage:Stage"
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+KNOWN_BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"
+BASELINE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesAmazonIpReputationList")
+
+
+def managed_groups(acl: Res) -> set[str]:
+    names = set()
+    for rule in acl.items("rules"):
+        statement = (rule or {}).get("statement") or {}
+        group = statement.get("managedRuleGroupStatement") or {}
+        if group.get("vendorName") == "AWS" and group.get("name"):
+            names.add(str(group["name"]))
+    return names
+
+
+def has_rate_rule(acl: Res) -> bool:
+    return any(((rule or {}).get("statement") or {}).get("rateBasedStatement") for rule in acl.items("rules"))
+
+
+@resource_rule(
+    "wafv2-acl-has-rules",
+    pack=SECURITY,
+    types=[WEB_ACL],
+    description="Web ACLs contain at least one rule or rule group.",
+    severity="high",
+    remediation="Add AWS managed rule groups and a rate-based rule.",
+    category="network",
+    rows=[86],
+    fsbp=["WAF.10"],
+    checkov=["CKV_AWS_175"],
+)
+def has_rules(r: Res, _: Settings) -> Iterator[str]:
+    if not r.items("rules") and r.get("ruleJson") in (None, ""):
+        yield f"{r.label}: no rules"
+
+
+@resource_rule(
+    "wafv2-metrics-enabled",
+    pack=COMPLIANCE,
+    types=[WEB_ACL],
+    description="Web ACLs and every rule publish CloudWatch metrics.",
+    severity="low",
+    remediation="Set visibility_config.cloudwatch_metrics_enabled=True on the ACL and each rule.",
+    category="logging",
+    rows=[88],
+    fsbp=["WAF.12"],
+)
+def metrics(r: Res, _: Settings) -> Iterator[str]:
+    if r.req("visibilityConfig.cloudwatchMetricsEnabled") is not True:
+        yield f"{r.label}: ACL metrics are off"
+    for rule in r.items("rules"):
+        if not ((rule or {}).get("visibilityConfig") or {}).get("cloudwatchMetricsEnabled"):
+            yield f"{r.label}: rule {rule.get('name')!r} has metrics off"
+
+
+@resource_rule(
+    "wafv2-rule-actions",
+    pack=SECURITY,
+    types=[WEB_ACL],
+    description="Every web ACL rule has an action (rules) or an override action (rule groups).",
+    severity="medium",
+    remediation="Give each rule action={...} or override_action={'none': {}}.",
+    category="network",
+    rows=[89],
+    checkov=["CKV_AWS_342"],
+)
+def rule_actions(r: Res, _: Settings) -> Iterator[str]:
+    for rule in r.items("rules"):
+        if not (rule or {}).get("action") and not (rule or {}).get("overrideAction"):
+            yield f"{r.label}: rule {rule.get('name')!r} has neither action nor overrideAction"
+
+
+@resource_rule(
+    "wafv2-known-bad-inputs",
+    pack=SECURITY,
+    types=[WEB_ACL],
+    description="Web ACLs include the AWS known-bad-inputs (Log4j) managed rule group.",
+    severity="high",
+    remediation=f"Add a managed_rule_group_statement for AWS {KNOWN_BAD_INPUTS}.",
+    category="network",
+    rows=[90, 22, 55],
+    checkov=["CKV_AWS_192", "CKV2_AWS_78", "CKV2_AWS_47"],
+)
+def known_bad_inputs(r: Res, _: Settings) -> Iterator[str]:
+    if KNOWN_BAD_INPUTS not in managed_groups(r):
+        yield f"{r.label}: missing the {KNOWN_BAD_INPUTS} managed rule group"
+
+
+@resource_rule(
+    "wafv2-baseline-rules",
+    pack=SECURITY,
+    types=[WEB_ACL],
+    description="Web ACLs have a rate-based rule and the AWS core and IP-reputation managed rule groups.",
+    severity="medium",
+    remediation="Add a rate_based_statement rule and AWSManagedRulesCommonRuleSet / AWSManagedRulesAmazonIpReputationList.",
+    category="network",
+    rows=[21],
+    other=["gap:7.1"],
+)
+def baseline(r: Res, _: Settings) -> Iterator[str]:
+    missing = [g for g in BASELINE_GROUPS if g not in managed_groups(r)]
+    if missing:
+        yield f"{r.label}: missing managed rule groups {', '.join(missing)}"
+    if not has_rate_rule(r):
+        yield f"{r.label}: no rate-based rule"
+
+
+@resource_rule(
+    "waf-classic-not-used",
+    pack=SECURITY,
+    types=[
+        "aws:waf/webAcl:WebAcl",
+        "aws:waf/rule:Rule",
+        "aws:wafregional/webAcl:WebAcl",
+        "aws:wafregional/rule:Rule",
+        "aws:wafregional/webAclAssociation:WebAclAssociation",
+    ],
+    description="WAF Classic (legacy) resources are not used; WAFv2 is.",
+    severity="medium",
+    remediation="Migrate to aws.wafv2 resources.",
+    category="network",
+    rows=[91],
+    fsbp=["WAF.1", "WAF.2", "WAF.3", "WAF.4", "WAF.6", "WAF.7", "WAF.8"],
+    checkov=["CKV_AWS_176"],
+)
+def classic(r: Res, _: Settings) -> Iterator[str]:
+    yield f"{r.label}: WAF Classic resource"
+
+
+@stack_rule(
+    "wafv2-logging",
+    pack=COMPLIANCE,
+    description="Every web ACL has a logging configuration that redacts the configured headers (authorization by default).",
+    severity="medium",
+    remediation="Add aws.wafv2.WebAclLoggingConfiguration(resource_arn=acl.arn, redacted_fields=[{'single_header': {'name': 'authorization'}}]).",
+    category="logging",
+    rows=[87],
+    fsbp=["WAF.11"],
+    cdk_nag=["NIST5:WAFv2LoggingEnabled"],
+    checkov=["CKV2_AWS_31"],
+    params=[
+        Param(
+            "redactedHeaders",
+            {"type": "array", "items": {"type": "string"}},
+            ["authorization"],
+            "headers that must be redacted",
+        )
+    ],
+)
+def logging(stack: Stack, cfg: Settings) -> Iterator[StackFinding]:
+    for acl in stack.of(WEB_ACL):
+
+        def check(acl: Res = acl) -> Iterator[str]:
+            configs = stack.referrers(acl, "resourceArn", LOGGING)
+            if not configs:
+                yield f"{acl.label}: no logging configuration"
+            for config in configs:
+                redacted = {
+                    str(((f or {}).get("singleHeader") or {}).get("name", "")).lower()
+                    for f in config.items("redactedFields")
+                }
+                missing = [h for h in cfg["redactedHeaders"] if h.lower() not in redacted]
+                if missing:
+                    yield f"{acl.label}: logging does not redact {', '.join(missing)}"
+
+        yield from guarded(acl, check)
+
+
+def _acl_findings(stack: Stack, owner: Res, acls: list[Res], scope: str) -> Iterator[str]:
+    for acl in acls:
+        if acl.req("scope") != scope:
+            yield f"{owner.label}: web ACL {acl.name!r} has scope {acl.get('scope')!r}, expected {scope}"
+        if KNOWN_BAD_INPUTS not in managed_groups(acl):
+            yield f"{owner.label}: web ACL {acl.name!r} lacks the {KNOWN_BAD_INPUTS} rule group"
+
+
+@stack_rule(
+    "waf-protects-public-apis",
+    pack=SECURITY,
+    description=(
+        "Every AppSync API and API Gateway REST stage is associated with a REGIONAL web ACL of this stack that "
+        "has the known-bad-inputs rules; every CloudFront distribution uses a CLOUDFRONT-scoped one."
+    ),
+    severity="high",
+    remediation="Add aws.wafv2.WebAclAssociation(resource_arn=<api or stage>.arn, web_acl_arn=<acl>.arn); set web_acl_id on distributions.",
+    category="network",
+    rows=[21, 22, 54, 55, 150],
+    fsbp=["APIGateway.4", "CloudFront.6"],
+    cdk_nag=["APIG3", "CFR2", "NIST5:APIGWAssociatedWithWAF"],
+    checkov=["CKV2_AWS_33", "CKV2_AWS_29", "CKV2_AWS_77", "CKV2_AWS_78", "CKV2_AWS_47"],
+    other=["gap:7.1"],
+)
+def waf_protects(stack: Stack, _: Settings) -> Iterator[StackFinding]:
+    for owner in stack.of(GRAPHQL_API, REST_STAGE):
+
+        def check(owner: Res = owner) -> Iterator[str]:
+            associations = stack.referrers(owner, "resourceArn", ASSOCIATION)
+            if not associations:
+                yield f"{owner.label}: no WAFv2 web ACL association"
+                return
+            for association in associations:
+                acls = stack.linked(association, "webAclArn", WEB_ACL)
+                if not acls:
+                    yield f"{owner.label}: associated web ACL is not declared in this stack"
+                yield from _acl_findings(stack, owner, acls, "REGIONAL")
+
+        yield from guarded(owner, check)
+    for dist in stack.of(DISTRIBUTION):
+
+        def check_dist(dist: Res = dist) -> Iterator[str]:
+            if dist.get("webAclId") in (None, ""):
+                yield f"{dist.label}: no web ACL (webAclId)"
+                return
+            acls = stack.linked(dist, "webAclId", WEB_ACL)
+            if not acls:
+                yield f"{dist.label}: its web ACL is not declared in this stack"
+            yield from _acl_findings(stack, dist, acls, "CLOUDFRONT")
+
+        yield from guarded(dist, check_dist)

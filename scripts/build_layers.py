@@ -1,0 +1,87 @@
+"""Build each function's third-party dependencies as a Lambda layer for arm64.
+
+    python scripts/build_layers.py [--functions functions] [--out build/layers]
+
+For every ``functions/<name>/requirements.txt``: installs manylinux aarch64 CPython 3.12
+wheels (never source builds, never the host's platform) into
+``build/layers/<name>/python/`` and writes a stamp with the requirements' digest, which
+the program checks before it packages the layer. Every installed distribution must be
+pinned with ``==`` in the requirements file, so the build is reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+STAMP = ".requirements.sha256"
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;#]+)")
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pins(requirements: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for number, raw in enumerate(requirements.read_text().splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = PIN.match(line)
+        if match is None:
+            raise SystemExit(f"{requirements}:{number}: pin an exact version (name==version), got {line!r}")
+        found[canonical(match.group(1))] = match.group(3)
+    return found
+
+
+def build(function_dir: Path, out: Path) -> None:
+    requirements = function_dir / "requirements.txt"
+    target = out / function_dir.name
+    shutil.rmtree(target, ignore_errors=True)
+    report = target / "install-report.json"
+    target.mkdir(parents=True)
+    subprocess.run(  # noqa: S603 - pip with fixed arguments
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.12",
+            "--only-binary=:all:", "--target", str(target / "python"), "--report", str(report),
+            "-r", str(requirements),
+        ],
+        check=True,
+    )  # fmt: skip
+    installed = {
+        canonical(item["metadata"]["name"]): item["metadata"]["version"]
+        for item in json.loads(report.read_text())["install"]
+    }
+    report.unlink()
+    pinned = pins(requirements)
+    unpinned = {name: version for name, version in installed.items() if pinned.get(name) != version}
+    if unpinned:
+        shutil.rmtree(target)
+        listing = ", ".join(f"{name}=={version}" for name, version in sorted(unpinned.items()))
+        raise SystemExit(f"{requirements}: pin every installed package for a reproducible layer; add: {listing}")
+    for cache in target.rglob("__pycache__"):
+        shutil.rmtree(cache)
+    (target / STAMP).write_text(hashlib.sha256(requirements.read_bytes()).hexdigest() + "\n")
+    print(f"built {target} ({len(installed)} packages)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--functions", type=Path, default=REPO / "functions")
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "layers")
+    options = parser.parse_args()
+    for requirements in sorted(options.functions.glob("*/requirements.txt")):
+        build(requirements.parent, options.out)
+
+
+if __name__ == "__main__":
+    main()

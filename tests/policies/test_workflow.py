@@ -1,0 +1,80 @@
+"""The GitHub Actions workflow shipped for users (policies/ci/github-workflow.yml).
+
+Validated against the official GitHub workflow JSON schema that check-jsonschema vendors
+(SchemaStore's github-workflow.json), plus actionlint when an ``actionlint`` binary is on
+PATH (no pip wheel or npm build of current upstream actionlint installs here without a
+download; see the report).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW = REPO_ROOT / "policies" / "ci" / "github-workflow.yml"
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[str, Any]:
+    loaded: dict[str, Any] = YAML(typ="safe").load(WORKFLOW.read_text())
+    return loaded
+
+
+def test_valid_against_github_workflow_schema() -> None:
+    result = subprocess.run(  # noqa: S603 - our interpreter, a pinned tool
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("actionlint") is None, reason="no actionlint binary on PATH")
+def test_actionlint_clean() -> None:
+    result = subprocess.run(["actionlint", str(WORKFLOW)], capture_output=True, text=True, check=False, timeout=120)  # noqa: S603, S607
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_unit_tests_run_on_every_pull_request(workflow: dict[str, Any]) -> None:
+    assert "pull_request" in workflow["on"]
+    steps = " ".join(str(step.get("run", "")) for step in workflow["jobs"]["test"]["steps"])
+    assert "pytest" in steps
+    assert "python -m policies.check" in steps
+
+
+def _pulumi_step(job: dict[str, Any]) -> dict[str, Any]:
+    return next(step for step in job["steps"] if str(step.get("uses", "")).startswith("pulumi/actions@"))
+
+
+def test_preview_runs_both_packs_per_stack(workflow: dict[str, Any]) -> None:
+    preview = workflow["jobs"]["preview"]
+    assert preview["needs"] == "test"
+    assert "pull_request" in preview["if"]
+    assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    step = _pulumi_step(preview)["with"]
+    assert step["command"] == "preview"
+    assert step["policyPacks"].split() == ["policies/security", "policies/compliance"]
+    for stack in ("dev", "prod"):
+        configs = step["policyPackConfigs"].replace("${{ matrix.stack }}", stack).split()
+        assert configs == [f"policies/config/security.{stack}.json", f"policies/config/compliance.{stack}.json"]
+        assert all((REPO_ROOT / c).is_file() for c in configs)
+
+
+def test_up_only_on_main_and_prod_after_dev(workflow: dict[str, Any]) -> None:
+    jobs = workflow["jobs"]
+    for name in ("up-dev", "up-prod"):
+        assert "refs/heads/main" in jobs[name]["if"] and "push" in jobs[name]["if"]
+        step = _pulumi_step(jobs[name])["with"]
+        assert step["command"] == "up"
+        assert step["policyPacks"].split() == ["policies/security", "policies/compliance"]
+    assert jobs["up-prod"]["needs"] == "up-dev"
+    assert jobs["up-prod"]["environment"] == "prod"

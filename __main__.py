@@ -12,6 +12,8 @@ import re
 import pulumi
 import pulumi_aws as aws
 
+from components.audit_trail import AuditTrail, AuditTrailArgs, AuditTrailSettings, trail_arn
+from components.compliance import Compliance, ComplianceArgs, ComplianceSettings, delivery_bucket_arn
 from components.config_loader import ConfigError, config_error, load_section
 from components.context import DeploymentContext
 from components.graph_database import NEPTUNE_PORT, GraphDatabase, GraphDatabaseArgs, GraphDatabaseSettings
@@ -20,6 +22,17 @@ from components.identity import Identity, IdentityArgs, IdentitySettings
 from components.keys import Keys, KeysArgs
 from components.network import Network, NetworkArgs, NetworkSettings
 from components.notifications import GraphEndpoints, Notifications, NotificationsArgs, NotificationsSettings
+from components.observability import (
+    CustomMetricAlarm,
+    Observability,
+    ObservabilityArgs,
+    ObservabilitySettings,
+    WatchedFunction,
+    WatchedGraphqlApi,
+    WatchedNeptuneCluster,
+    WatchedQueue,
+    WatchedWebAcl,
+)
 from components.python_function import FunctionsSettings, PythonFunction, PythonFunctionArgs, VpcPlacement
 from components.secrets import Secrets, SecretsArgs, SecretsSettings
 from components.validation import ArgsError
@@ -152,12 +165,52 @@ def graph_functions(
     return graph_api, auth_triggers
 
 
+def stream_alarms(settings: ObservabilitySettings) -> list[CustomMetricAlarm]:
+    """The stream poller's own signals: it fell behind, or Neptune expired records it never read."""
+    dimensions = {"service": "stream_poller"}
+    return [
+        CustomMetricAlarm(
+            label="stream-lag",
+            description="Neptune Streams poller is behind: notifications arrive late",
+            namespace="SocialBackend",
+            metric_name="StreamLagMs",
+            dimensions=dimensions,
+            statistic="Maximum",
+            comparison_operator="GreaterThanThreshold",
+            threshold=settings.thresholds.stream_lag_ms,
+            treat_missing_data="notBreaching",
+        ),
+        CustomMetricAlarm(
+            label="stream-expired",
+            description="Neptune Streams records expired before the poller read them: notifications were lost",
+            namespace="SocialBackend",
+            metric_name="StreamExpired",
+            dimensions=dimensions,
+            statistic="Sum",
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            treat_missing_data="notBreaching",
+        ),
+    ]
+
+
 def main() -> None:
     config = pulumi.Config()
     context = deployment_context()
     tags = stack_tags(config)
 
-    keys_args = load_section(config, "keys", KeysArgs, context=context, tags=tags)
+    audit_settings = load_section(config, "auditTrail", AuditTrailSettings)
+    compliance_settings = load_section(config, "compliance", ComplianceSettings)
+    observability_settings = load_section(config, "observability", ObservabilitySettings)
+    keys_args = load_section(
+        config,
+        "keys",
+        KeysArgs,
+        context=context,
+        tags=tags,
+        cloudtrail_trail_arn=trail_arn(context) if audit_settings.create else None,
+        config_delivery=compliance_settings.create_recorder,
+    )
     network_settings = load_section(config, "network", NetworkSettings)
     graph_settings = load_section(config, "graphDb", GraphDatabaseSettings)
     functions_settings = load_section(config, "functions", FunctionsSettings)
@@ -280,6 +333,79 @@ def main() -> None:
             ),
         )
 
+    functions = {
+        "graph-api": graph_api,
+        "auth-triggers": auth_triggers,
+        "stream-poller": notifications.poller,
+        "notifier": notifications.notifier,
+        "devices": notifications.devices,
+    }
+    # Account-level singleton: only the stack whose config says so creates the trail.
+    audit = (
+        AuditTrail(
+            "audit",
+            AuditTrailArgs(
+                context=context,
+                settings=audit_settings,
+                audit_key_arn=keys.audit.arn,
+                logs_key_arn=keys.logs.arn,
+                # Who reads the Config history is audit evidence too. The uploads and
+                # media buckets join here when the media pipeline lands.
+                data_event_bucket_arns=[delivery_bucket_arn(context)] if compliance_settings.create_recorder else [],
+                data_event_function_arns=[function.function.arn for function in functions.values()],
+                tags=tags,
+            ),
+        )
+        if audit_settings.create
+        else None
+    )
+
+    # The recorder is an account-level singleton too; the rules are this stack's own.
+    Compliance(
+        "compliance",
+        ComplianceArgs(
+            context=context,
+            settings=compliance_settings,
+            audit_key_arn=keys.audit.arn,
+            access_log_bucket=audit.access_log_bucket.id if audit is not None else None,
+            tags=tags,
+        ),
+    )
+    observability = Observability(
+        "observability",
+        ObservabilityArgs(
+            context=context,
+            settings=observability_settings,
+            alarm_key_arn=keys.audit.arn,
+            logs_key_arn=keys.logs.arn,
+            neptune_cluster=WatchedNeptuneCluster(
+                cluster_identifier=graph.cluster.cluster_identifier,
+                instance_identifiers=[instance.identifier for instance in graph.instances],
+                serverless_max_capacity=(
+                    graph_settings.serverless.max_capacity if graph_settings.serverless is not None else None
+                ),
+            ),
+            functions=[
+                WatchedFunction(label=label, function_name=function.function.name)
+                for label, function in functions.items()
+            ],
+            queues=[WatchedQueue(label="notification-events", queue_name=notifications.queue.name)],
+            dead_letter_queues=[
+                WatchedQueue(label="notification-events-dlq", queue_name=notifications.dead_letter_queue.name),
+                *(
+                    WatchedQueue(label=f"{label}-dlq", queue_name=function.dead_letter_queue.name)
+                    for label, function in functions.items()
+                    if function.dead_letter_queue is not None
+                ),
+            ],
+            graphql_apis=[WatchedGraphqlApi(label="graphql", api_id=api.api.id)],
+            web_acls=[WatchedWebAcl(label="regional", web_acl_name=firewall.web_acl.name, region=context.region)],
+            custom_metric_alarms=stream_alarms(observability_settings),
+            trail_log_group_name=audit.log_group.name if audit is not None else None,
+            tags=tags,
+        ),
+    )
+
     pulumi.export("vpcId", network.vpc.id)
     pulumi.export("privateSubnetIds", [subnet.id for subnet in network.subnets])
     pulumi.export("availabilityZones", network.zones)
@@ -288,7 +414,7 @@ def main() -> None:
     pulumi.export("neptuneReaderEndpoint", graph.cluster.reader_endpoint)
     pulumi.export("neptunePort", graph.cluster.port)
     pulumi.export("neptuneClusterResourceId", graph.cluster.cluster_resource_id)
-    pulumi.export("keyArns", {"data": keys.data.arn, "logs": keys.logs.arn})
+    pulumi.export("keyArns", {"data": keys.data.arn, "logs": keys.logs.arn, "audit": keys.audit.arn})
     pulumi.export("userPoolId", identity.user_pool.id)
     pulumi.export("userPoolClientId", identity.client.id)
     pulumi.export("identityPoolId", identity.identity_pool.id)
@@ -296,6 +422,11 @@ def main() -> None:
     pulumi.export("graphqlApiId", api.api.id)
     pulumi.export("webAclArn", firewall.web_acl.arn)
     pulumi.export("notificationQueueUrl", notifications.queue.url)
+    if audit is not None:
+        pulumi.export("trailArn", audit.trail.arn)
+    pulumi.export("alarmTopicArn", observability.topic.arn)
+    if observability.dashboard is not None:
+        pulumi.export("dashboardName", observability.dashboard.dashboard_name)
 
 
 main()

@@ -29,6 +29,11 @@ class KeysArgs:
     rotation_period_days: int = 365
     #: Pulumi ``protect``: a deleted key makes everything encrypted with it unreadable.
     protect: bool = True
+    #: ARN of the stack's CloudTrail trail when the stack creates it (wired, not config):
+    #: the audit key then admits CloudTrail for exactly that trail.
+    cloudtrail_trail_arn: str | None = None
+    #: Whether the stack's AWS Config delivery channel writes with the audit key (wired).
+    config_delivery: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -43,6 +48,10 @@ class Keys(pulumi.ComponentResource):
       policy lets those services use it only on behalf of this account's callers.
     - ``logs``: CloudWatch Logs. Its policy admits the regional logs service principal
       only for log groups of this account (encryption-context condition).
+    - ``audit``: the CloudTrail trail and its bucket, the AWS Config delivery bucket and
+      the alarm topic. Its policy admits CloudTrail only for this stack's trail
+      (``aws:SourceArn`` and the CloudTrail encryption context), AWS Config only for this
+      account, and CloudWatch alarms only through SNS in this region (``kms:ViaService``).
 
     Both also carry the account-root statement that lets IAM policies grant use of the
     key; without it a key can become unmanageable (AWS's default key policy).
@@ -50,6 +59,7 @@ class Keys(pulumi.ComponentResource):
 
     data: aws.kms.Key
     logs: aws.kms.Key
+    audit: aws.kms.Key
 
     def __init__(self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("social-backend:keys:Keys", name, None, opts)
@@ -93,7 +103,10 @@ class Keys(pulumi.ComponentResource):
                 }
             ],
         )
-        self.register_outputs({"dataKeyArn": self.data.arn, "logsKeyArn": self.logs.arn})
+        self.audit = self._key(
+            name, "audit", "Audit trail, Config snapshots and the alarm topic", _audit_statements(args)
+        )
+        self.register_outputs({"dataKeyArn": self.data.arn, "logsKeyArn": self.logs.arn, "auditKeyArn": self.audit.arn})
 
     def _key(self, name: str, role: str, description: str, statements: Sequence[Mapping[str, Any]]) -> aws.kms.Key:
         args, ctx = self._args, self._args.context
@@ -131,3 +144,91 @@ class Keys(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return key
+
+
+def _audit_statements(args: KeysArgs) -> list[dict[str, Any]]:
+    """Service statements of the audit key, each scoped to this stack or account."""
+    ctx = args.context
+    statements: list[dict[str, Any]] = [
+        {
+            # CloudWatch alarms publish to the encrypted alarm topic; SNS then uses the
+            # key on CloudWatch's behalf, so the call always comes through SNS here.
+            "Sid": "AllowCloudWatchAlarmsThroughSns",
+            "Effect": "Allow",
+            "Principal": {"Service": ctx.service_principal("cloudwatch")},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": f"sns.{ctx.region}.{ctx.dns_suffix}"}},
+        },
+        {
+            # SNS moves undeliverable notifications of this stack's topics into their
+            # encrypted dead-letter queue.
+            "Sid": "AllowSnsForThisStacksTopics",
+            "Effect": "Allow",
+            "Principal": {"Service": ctx.service_principal("sns")},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"aws:SourceArn": ctx.arn("sns", f"{ctx.prefix}-*")}},
+        },
+        {
+            # S3 server access logs land in SSE-KMS buckets encrypted with this key.
+            "Sid": "AllowS3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": ctx.service_principal("logging.s3")},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+        },
+    ]
+    if args.cloudtrail_trail_arn is not None:
+        trail_context = (
+            f"arn:{ctx.partition}:cloudtrail:*:{ctx.account_id}:trail/{args.cloudtrail_trail_arn.rsplit('/', 1)[-1]}"
+        )
+        statements += [
+            {
+                # AWS's CloudTrail key policy, narrowed from "any trail" to this one.
+                "Sid": "AllowCloudTrailToEncryptThisTrail",
+                "Effect": "Allow",
+                "Principal": {"Service": ctx.service_principal("cloudtrail")},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": args.cloudtrail_trail_arn},
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_context},
+                },
+            },
+            {
+                # Log-delivery notifications go to an encrypted topic through SNS.
+                "Sid": "AllowCloudTrailNotificationsThroughSns",
+                "Effect": "Allow",
+                "Principal": {"Service": ctx.service_principal("cloudtrail")},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceArn": args.cloudtrail_trail_arn,
+                        "kms:ViaService": f"sns.{ctx.region}.{ctx.dns_suffix}",
+                    }
+                },
+            },
+            {
+                "Sid": "AllowCloudTrailToDescribeKey",
+                "Effect": "Allow",
+                "Principal": {"Service": ctx.service_principal("cloudtrail")},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": args.cloudtrail_trail_arn}},
+            },
+        ]
+    if args.config_delivery:
+        statements.append(
+            {
+                "Sid": "AllowConfigDeliveryForThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": ctx.service_principal("config")},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+            }
+        )
+    return statements

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from components.audit_trail import AuditTrailSettings
+from components.compliance import ComplianceSettings
 from components.config_loader import camel
 from components.graph_database import GraphDatabaseSettings
 from components.graphql_api import GraphqlApiSettings
@@ -24,6 +26,7 @@ from components.identity import IdentitySettings
 from components.keys import KeysArgs
 from components.network import NetworkSettings
 from components.notifications import NotificationsSettings
+from components.observability import ObservabilitySettings
 from components.python_function import FunctionsSettings
 from components.secrets import SecretsSettings
 from components.web_firewall import WebFirewallSettings
@@ -41,9 +44,12 @@ SECTIONS: Mapping[str, type[Any]] = {
     "webFirewall": WebFirewallSettings,
     "notifications": NotificationsSettings,
     "secrets": SecretsSettings,
+    "auditTrail": AuditTrailSettings,
+    "compliance": ComplianceSettings,
+    "observability": ObservabilitySettings,
 }
 #: Fields filled by the program, not by config.
-WIRED = {"context", "tags"}
+WIRED = {"context", "tags", "cloudtrail_trail_arn", "config_delivery"}
 
 DESCRIPTIONS: Mapping[str, str] = {
     "aws:region": "AWS region of the stack (the Pulumi AWS provider's own key).",
@@ -109,6 +115,7 @@ DESCRIPTIONS: Mapping[str, str] = {
     "webFirewall.logRetentionDays": "Retention of the WAF log group `aws-waf-logs-<prefix>-<scope>`.",
     "notifications.notifierReservedConcurrency": "Reserved concurrency of the notifier (1-1000): caps fan-out against AppSync and SNS quotas.",
     "notifications.devicesReservedConcurrency": "Reserved concurrency of the device registry resolver (1-1000).",
+    "observability.thresholds.streamLagMs": "Alarm when the stream poller's lag (ms) exceeds this.",
     "notifications.maxReceiveCount": "Receives of an event before it moves to the FIFO dead-letter queue (1-1000).",
     "notifications.messageRetentionDays": "Days the event queue keeps a message (1-14; the DLQ keeps 14).",
     "notifications.pollerSchedule": "EventBridge Scheduler expression that runs the stream poller (`rate(...)` or `cron(...)`).",
@@ -126,6 +133,46 @@ DESCRIPTIONS: Mapping[str, str] = {
     "notifications.apns.bundleId": "The app's bundle id.",
     "notifications.apns.sandbox": "Use the APNs sandbox (development builds).",
     "secrets.recoveryWindowDays": "Days a deleted secret stays recoverable (7-30).",
+    "auditTrail.create": "Create the account's CloudTrail trail in this stack (an account-level singleton: one stack per account).",
+    "auditTrail.logRetentionDays": "Retention of the trail's CloudWatch log group, which the CIS metric filters read.",
+    "auditTrail.lifecycle": "Ageing of trail log files `{infrequentAccessAfterDays, glacierAfterDays, expireAfterDays}`.",
+    "auditTrail.lifecycle.infrequentAccessAfterDays": "Days until log files move to STANDARD_IA (at least 30).",
+    "auditTrail.lifecycle.glacierAfterDays": "Days until log files move to Glacier (after the STANDARD_IA transition).",
+    "auditTrail.lifecycle.expireAfterDays": "Days until log files are deleted (after the Glacier transition).",
+    "auditTrail.objectLock": "S3 Object Lock default retention `{mode, days}` on the trail bucket, or null for none.",
+    "auditTrail.objectLock.mode": "`GOVERNANCE` (privileged users may lift it) or `COMPLIANCE` (nobody can, not even root).",
+    "auditTrail.objectLock.days": "Days each log file version is locked (at most `lifecycle.expireAfterDays`).",
+    "auditTrail.accessLogExpireDays": "Days the audit buckets' S3 server access logs are kept (at least 32).",
+    "auditTrail.protect": "Pulumi `protect` on the trail and access-log buckets.",
+    "compliance.protect": "Pulumi `protect` on the Config delivery bucket.",
+    "observability.deliveryLogRetentionDays": "Retention of the SNS delivery-status log groups of the alarm topic.",
+    "compliance.createRecorder": "Create the AWS Config recorder, delivery channel and bucket (an account-level singleton: one stack per account).",
+    "compliance.includeGlobalResourceTypes": "Record IAM and other global resource types (true in exactly one region per account).",
+    "compliance.createServiceLinkedRole": "Create `AWSServiceRoleForConfig`; false where the account already has it.",
+    "compliance.deliveryFrequency": "How often configuration snapshots are delivered (`One_Hour` ... `TwentyFour_Hours`).",
+    "compliance.snapshotExpireDays": "Days snapshots and history stay in the delivery bucket (at least 91).",
+    "compliance.createRules": "Create the AWS managed Config rules listed in the README (need a recorder in the region).",
+    "compliance.minimumLogRetentionDays": "`MinRetentionTime` of the log-group retention rule, mirroring the packs' setting.",
+    "observability.emailEndpoints": "Email addresses subscribed to the alarm topic (each confirms the subscription once).",
+    "observability.httpsEndpoints": "`https://` endpoints (an incident tool's webhook) subscribed to the alarm topic.",
+    "observability.thresholds": "Alarm thresholds per signal; unset keys keep their defaults.",
+    "observability.thresholds.neptuneCpuPercent": "Neptune CPU (cluster and, when provisioned, each instance) that raises an alarm.",
+    "observability.thresholds.neptuneFreeableMemoryMib": "Neptune freeable memory, in MiB, at or below which an alarm is raised.",
+    "observability.thresholds.neptuneServerlessCapacityPercent": "Share of `graphDb.serverless.maxCapacity` in use that raises an alarm.",
+    "observability.thresholds.neptuneReplicaLagMs": "Replica lag (milliseconds) that raises an alarm, with 2 or more instances.",
+    "observability.thresholds.lambdaErrors": "Lambda errors per period that raise an alarm.",
+    "observability.thresholds.lambdaThrottles": "Lambda throttles per period that raise an alarm.",
+    "observability.thresholds.graphqlServerErrors": "AppSync 5XX errors per period that raise an alarm.",
+    "observability.thresholds.graphqlLatencyP99Ms": "AppSync p99 latency (ms) that raises an alarm.",
+    "observability.thresholds.restServerErrors": "API Gateway 5XX errors per period that raise an alarm.",
+    "observability.thresholds.restLatencyP99Ms": "API Gateway p99 latency (ms) that raises an alarm.",
+    "observability.thresholds.queueOldestMessageSeconds": "Age of the oldest SQS message (seconds) that raises an alarm.",
+    "observability.thresholds.deadLetterMessages": "Messages in a dead-letter queue that raise an alarm.",
+    "observability.thresholds.wafBlockedRequests": "WAF blocked requests per period that raise an alarm (attack or false positives).",
+    "observability.thresholds.periodSeconds": "Seconds per evaluated datapoint (a multiple of 60).",
+    "observability.thresholds.evaluationPeriods": "Datapoints that must breach before an alarm fires.",
+    "observability.cisAlarms": "CIS metric filters and alarms on the trail's log group (only in the stack that creates the trail).",
+    "observability.dashboard": "Create the stack's CloudWatch dashboard `<project>-<stack>-overview`.",
 }
 
 
@@ -190,12 +237,12 @@ def rows() -> list[tuple[str, str, Any]]:
     return result
 
 
-def _stack_value(values: Mapping[str, Any], key: str) -> str:
+def _stack_value(values: Mapping[str, Any], key: str, defaults: Mapping[str, Any]) -> str:
     if key in values:
         return _value(values[key])
     parent = key.rsplit(".", 1)[0]
-    if parent.count(".") and values.get(parent) is None:
-        return "—"  # the enclosing object is unset
+    if parent.count(".") and values.get(parent) is None and (parent in values or defaults.get(parent) is None):
+        return "—"  # the enclosing object is unset (null)
     return "default"
 
 
@@ -205,9 +252,11 @@ def table() -> str:
         "| key | type | default | dev | prod | meaning |",
         "|---|---|---|---|---|---|",
     ]
-    for key, type_name, default in rows():
+    all_rows = rows()
+    defaults = {key: default for key, _, default in all_rows}
+    for key, type_name, default in all_rows:
         shown_key = key if key.startswith("aws:") else f"{PROJECT}:{key}"
-        dev_value, prod_value = (_stack_value(values, key) for values in (dev, prod))
+        dev_value, prod_value = (_stack_value(values, key, defaults) for values in (dev, prod))
         lines.append(
             f"| `{shown_key}` | {type_name} | {_value(default)} | {dev_value} | {prod_value} | {DESCRIPTIONS[key]} |"
         )

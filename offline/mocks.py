@@ -55,6 +55,22 @@ class RecordedResource:
     has_secrets: bool = False
 
 
+def comparable(value: object) -> object:
+    """``value`` with assets replaced by what they hold (asset objects compare by identity),
+    so two runs' inputs can be compared with ``==``."""
+    import pulumi
+
+    if isinstance(value, pulumi.AssetArchive):
+        return {path: comparable(asset) for path, asset in sorted(value.assets.items())}
+    if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
+        return ("file", value.path)
+    if isinstance(value, dict):
+        return {key: comparable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [comparable(item) for item in value]
+    return value
+
+
 def _short_hash(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:17]
 

@@ -136,6 +136,61 @@ CASES = [
         id="backup-window",
     ),
     pytest.param(
+        _with("auditTrail", logRetentionDays=42),
+        "social-backend:auditTrail.logRetentionDays: must be one of 1, 3, 5",
+        id="trail-log-retention",
+    ),
+    pytest.param(
+        _with("auditTrail", objectLock={"mode": "COMPLIANCE", "days": 400}),
+        "social-backend:auditTrail.objectLock.days: 400 days of retention outlast lifecycle.expireAfterDays (180)",
+        id="object-lock-outlasts-expiry",
+    ),
+    pytest.param(
+        _with("auditTrail", objectLock={"mode": "FOREVER", "days": 30}),
+        "social-backend:auditTrail.objectLock.mode: must be one of GOVERNANCE, COMPLIANCE",
+        id="object-lock-mode",
+    ),
+    pytest.param(
+        _with("auditTrail", lifecycle={"infrequentAccessAfterDays": 30, "glacierAfterDays": 20, "expireAfterDays": 90}),
+        "social-backend:auditTrail.lifecycle.glacierAfterDays: must be between 31 and 36500, got 20",
+        id="lifecycle-order",
+    ),
+    pytest.param(
+        _with("observability", emailEndpoints=[""]),
+        "social-backend:observability.emailEndpoints: entry 0 must be an email address, got ''",
+        id="empty-email-endpoint",
+    ),
+    pytest.param(
+        _with("observability", httpsEndpoints=["http://hooks.example.com"]),
+        "social-backend:observability.httpsEndpoints: entry 0 must be an https:// URL",
+        id="plain-http-endpoint",
+    ),
+    pytest.param(
+        _with("observability", thresholds={"neptuneCpuPercent": 150}),
+        "social-backend:observability.thresholds.neptuneCpuPercent: must be a percentage between 0 and 100, got 150",
+        id="threshold-percent",
+    ),
+    pytest.param(
+        _with("observability", thresholds={"lambdaErrors": 0}),
+        "social-backend:observability.thresholds.lambdaErrors: must be a positive number, got 0",
+        id="threshold-not-positive",
+    ),
+    pytest.param(
+        _with("observability", thresholds={"periodSeconds": 90}),
+        "social-backend:observability.thresholds.periodSeconds: must be a multiple of 60, got 90",
+        id="threshold-period",
+    ),
+    pytest.param(
+        _with("compliance", deliveryFrequency="Daily"),
+        "social-backend:compliance.deliveryFrequency: must be one of One_Hour",
+        id="delivery-frequency",
+    ),
+    pytest.param(
+        _with("compliance", minimumLogRetentionDays=42),
+        "social-backend:compliance.minimumLogRetentionDays: must be one of 1, 3, 5",
+        id="rule-retention",
+    ),
+    pytest.param(
         {"social-backend:network": '"big"'}, "social-backend:network: must be an object", id="section-not-object"
     ),
     pytest.param(

@@ -126,4 +126,5 @@ def test_outputs_expose_the_endpoints(run: ProgramRun) -> None:
     assert run.outputs["keyArns"] == {
         "data": run.one("aws:kms/key:Key", "keys-data").state["arn"],
         "logs": run.one("aws:kms/key:Key", "keys-logs").state["arn"],
+        "audit": run.one("aws:kms/key:Key", "keys-audit").state["arn"],
     }

@@ -22,7 +22,7 @@ def _principals(statement: dict[str, Any]) -> list[str]:
 
 def test_keys_rotate_and_wait_before_deletion(run: ProgramRun, config: dict[str, Any]) -> None:
     keys = run.by_type(KEY)
-    assert {k.name for k in keys} == {"keys-data", "keys-logs"}
+    assert {k.name for k in keys} == {"keys-data", "keys-logs", "keys-audit"}
     for key in keys:
         assert key.inputs["enableKeyRotation"] is True
         assert key.inputs["deletionWindowInDays"] == config["keys"]["deletionWindowDays"]
@@ -66,4 +66,4 @@ def test_every_log_group_uses_the_logs_key(run: ProgramRun) -> None:
 def test_aliases_point_at_the_keys(run: ProgramRun) -> None:
     aliases = {a.inputs["name"]: a.inputs["targetKeyId"] for a in run.by_type("aws:kms/alias:Alias")}
     prefix = f"alias/social-backend-{run.stack}"
-    assert aliases == {f"{prefix}-data": run.one(KEY, "keys-data").id, f"{prefix}-logs": run.one(KEY, "keys-logs").id}
+    assert aliases == {f"{prefix}-{role}": run.one(KEY, f"keys-{role}").id for role in ("data", "logs", "audit")}

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pulumi
 import pytest
 
-from offline.mocks import render_policy_document
+from offline.mocks import comparable, render_policy_document
 from offline.runner import REPO_ROOT, ProgramError, run_program
 from offline.stackfiles import SECRET_PLACEHOLDER, StackFileError, load
 
@@ -65,24 +64,11 @@ def test_registrations_keep_what_policies_need(run) -> None:  # type: ignore[no-
     assert cluster.state["arn"].startswith("arn:aws:rds:eu-west-1:123456789012:cluster:")
 
 
-def _comparable(value: object) -> object:
-    """Inputs with assets replaced by what they hold (asset objects compare by identity)."""
-    if isinstance(value, pulumi.AssetArchive):
-        return {path: _comparable(asset) for path, asset in sorted(value.assets.items())}
-    if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
-        return ("file", value.path)
-    if isinstance(value, dict):
-        return {key: _comparable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_comparable(item) for item in value]
-    return value
-
-
 def test_runs_are_repeatable() -> None:
     """Same program and config, same registrations (order may differ: registration is async)."""
     first, second = run_program(REPO_ROOT, "prod"), run_program(REPO_ROOT, "prod")
-    assert sorted((r.urn, repr(_comparable(r.inputs))) for r in first.resources) == sorted(
-        (r.urn, repr(_comparable(r.inputs))) for r in second.resources
+    assert sorted((r.urn, repr(comparable(r.inputs))) for r in first.resources) == sorted(
+        (r.urn, repr(comparable(r.inputs))) for r in second.resources
     )
     assert first.outputs == second.outputs
 

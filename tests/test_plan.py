@@ -35,7 +35,7 @@ def test_tree_groups_every_resource_under_its_component(run: ProgramRun) -> None
     tree = render_tree(run)
     custom = [r for r in run.resources if r.custom]
     for component, count in (
-        ("social-backend:keys:Keys 'keys'", 4),
+        ("social-backend:keys:Keys 'keys'", 6),
         ("social-backend:network:Network 'network'", None),
     ):
         assert component in tree

@@ -1,0 +1,311 @@
+"""The account's CloudTrail trail: every region, every management event, the app's S3
+data events, delivered to a locked bucket and to CloudWatch Logs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.context import DeploymentContext
+from components.secure_bucket import (
+    BucketSpec,
+    Lifecycle,
+    ObjectLock,
+    access_log_delivery_statement,
+    secure_bucket,
+)
+from components.secure_topic import TopicSpec, secure_topic
+from components.validation import ArgsError, require_int_range, require_log_retention
+
+
+def trail_name(ctx: DeploymentContext) -> str:
+    """The trail's physical name; the key policy and bucket policy are built from it
+    before the trail exists, so it is fixed rather than generated."""
+    return f"{ctx.prefix}-trail"
+
+
+def trail_arn(ctx: DeploymentContext) -> str:
+    return ctx.arn("cloudtrail", f"trail/{trail_name(ctx)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditTrailSettings:
+    """``<project>:auditTrail`` in the stack config."""
+
+    #: The trail is an account-level concern: exactly one stack per account creates it.
+    create: bool = True
+    #: Retention of the trail's CloudWatch log group (the CIS metric filters read it).
+    log_retention_days: int = 365
+    #: Ageing of log files in the trail bucket.
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    #: S3 Object Lock (WORM) on the trail bucket, or null for none.
+    object_lock: ObjectLock | None = None
+    #: Expiry of the S3 server access logs of the audit buckets.
+    access_log_expire_days: int = 365
+    #: Pulumi ``protect`` on the trail and access-log buckets.
+    protect: bool = True
+
+    def __post_init__(self) -> None:
+        require_log_retention("log_retention_days", self.log_retention_days)
+        if self.object_lock is not None and self.object_lock.days > self.lifecycle.expire_after_days:
+            raise ArgsError(
+                "object_lock.days",
+                f"{self.object_lock.days} days of retention outlast lifecycle.expireAfterDays ({self.lifecycle.expire_after_days})",
+            )
+        # Access logs move to STANDARD_IA on day 30 and to Glacier before they expire.
+        require_int_range("access_log_expire_days", self.access_log_expire_days, 32, 36500)
+
+    @property
+    def access_log_lifecycle(self) -> Lifecycle:
+        return Lifecycle(
+            infrequent_access_after_days=30,
+            glacier_after_days=min(90, self.access_log_expire_days - 1),
+            expire_after_days=self.access_log_expire_days,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditTrailArgs:
+    context: DeploymentContext
+    settings: AuditTrailSettings
+    #: The audit key: trail log files and the trail bucket's default encryption.
+    audit_key_arn: pulumi.Input[str]
+    #: The logs key: the trail's CloudWatch log group and its topic's delivery logs.
+    logs_key_arn: pulumi.Input[str]
+    #: Buckets whose object-level reads and writes are recorded (the app's uploads and
+    #: media buckets). Empty: management events only.
+    data_event_bucket_arns: Sequence[pulumi.Input[str]] = ()
+    #: Functions whose invocations are recorded (Lambda data events). Empty: none.
+    data_event_function_arns: Sequence[pulumi.Input[str]] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def event_selectors(
+    data_event_bucket_arns: Sequence[pulumi.Input[str]],
+    trail_bucket_arn: pulumi.Input[str],
+    data_event_function_arns: Sequence[pulumi.Input[str]] = (),
+) -> list[aws.cloudtrail.TrailAdvancedEventSelectorArgsDict]:
+    """Advanced event selectors: every management event (read and write: no ``readOnly``
+    field), plus S3 object events of the named buckets, never of the trail's own bucket
+    (logging CloudTrail's own writes would feed itself)."""
+    selectors: list[aws.cloudtrail.TrailAdvancedEventSelectorArgsDict] = [
+        {
+            "name": "All management events, read and write",
+            "field_selectors": [{"field": "eventCategory", "equals": ["Management"]}],
+        }
+    ]
+    if data_event_bucket_arns:
+        selectors.append(
+            {
+                "name": "S3 object events of the app's buckets",
+                "field_selectors": [
+                    {"field": "eventCategory", "equals": ["Data"]},
+                    {"field": "resources.type", "equals": ["AWS::S3::Object"]},
+                    {
+                        "field": "resources.ARN",
+                        "starts_withs": [_objects_of(arn) for arn in data_event_bucket_arns],
+                        "not_starts_withs": [_objects_of(trail_bucket_arn)],
+                    },
+                ],
+            }
+        )
+    if data_event_function_arns:
+        selectors.append(
+            {
+                "name": "Invocations of the app's functions",
+                "field_selectors": [
+                    {"field": "eventCategory", "equals": ["Data"]},
+                    {"field": "resources.type", "equals": ["AWS::Lambda::Function"]},
+                    {"field": "resources.ARN", "equals": list(data_event_function_arns)},
+                ],
+            }
+        )
+    return selectors
+
+
+def _objects_of(bucket_arn: pulumi.Input[str]) -> pulumi.Input[str]:
+    """``<bucket ARN>/``: every object of the bucket, not buckets sharing its name prefix."""
+    if isinstance(bucket_arn, str):
+        return f"{bucket_arn}/"
+    return pulumi.Output.concat(bucket_arn, "/")
+
+
+class AuditTrail(pulumi.ComponentResource):
+    """Multi-region CloudTrail with global service events and log file validation,
+    encrypted with the audit key, delivered to a private, versioned, access-logged,
+    lifecycle-managed bucket (Object Lock where configured) and to a KMS-encrypted
+    CloudWatch log group. The bucket policy admits CloudTrail only for this trail."""
+
+    trail: aws.cloudtrail.Trail
+    notification_topic: aws.sns.Topic
+    bucket: aws.s3.Bucket
+    access_log_bucket: aws.s3.Bucket
+    log_group: aws.cloudwatch.LogGroup
+
+    def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("social-backend:audit_trail:AuditTrail", name, None, opts)
+        ctx, settings = args.context, args.settings
+        this_trail = trail_arn(ctx)
+
+        access_logs = secure_bucket(
+            name,
+            BucketSpec(
+                role="access-logs",
+                bucket_name=f"{ctx.prefix}-s3-access-{ctx.account_id}",
+                # The audit key admits logging.s3.amazonaws.com for this account.
+                kms_key_arn=args.audit_key_arn,
+                lifecycle=settings.access_log_lifecycle,
+                # The access-log bucket does not log itself (each delivery would log one more).
+                access_log_bucket=None,
+                extra_statements=lambda arn: [access_log_delivery_statement(ctx, arn)],
+                protect=settings.protect,
+                tags=args.tags,
+            ),
+            self,
+        )
+        self.access_log_bucket = access_logs.bucket
+
+        def cloudtrail_statements(bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
+            source = {"StringEquals": {"aws:SourceArn": this_trail}}
+            return [
+                {
+                    "Sid": "AllowCloudTrailAclCheck",
+                    "Effect": "Allow",
+                    "Principal": {"Service": ctx.service_principal("cloudtrail")},
+                    "Action": "s3:GetBucketAcl",
+                    "Resource": bucket_arn,
+                    "Condition": source,
+                },
+                {
+                    "Sid": "AllowCloudTrailWrite",
+                    "Effect": "Allow",
+                    "Principal": {"Service": ctx.service_principal("cloudtrail")},
+                    "Action": "s3:PutObject",
+                    "Resource": pulumi.Output.concat(bucket_arn, f"/AWSLogs/{ctx.account_id}/*"),
+                    "Condition": {
+                        "StringEquals": {"aws:SourceArn": this_trail, "s3:x-amz-acl": "bucket-owner-full-control"}
+                    },
+                },
+            ]
+
+        trail_bucket = secure_bucket(
+            name,
+            BucketSpec(
+                role="bucket",
+                bucket_name=f"{ctx.prefix}-trail-{ctx.account_id}",
+                kms_key_arn=args.audit_key_arn,
+                lifecycle=settings.lifecycle,
+                object_lock=settings.object_lock,
+                access_log_bucket=access_logs.bucket.id,
+                extra_statements=cloudtrail_statements,
+                protect=settings.protect,
+                tags=args.tags,
+            ),
+            self,
+        )
+        self.bucket = trail_bucket.bucket
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-log-group",
+            name=f"/{ctx.prefix}/cloudtrail",
+            retention_in_days=settings.log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        delivery_role, delivery_attachment = self._delivery_role(name, args, this_trail)
+        # Log-delivery notifications (CKV_AWS_252) on a topic of their own: they are one
+        # per log file, far too many for the alarm topic's people.
+        self.notification_topic = secure_topic(
+            name,
+            TopicSpec(
+                role="delivery-topic",
+                topic_name=f"{ctx.prefix}-trail-delivery",
+                kms_key_arn=args.audit_key_arn,
+                logs_key_arn=args.logs_key_arn,
+                log_retention_days=settings.log_retention_days,
+                publisher="cloudtrail",
+                publisher_source_arn=this_trail,
+                tags=args.tags,
+            ),
+            ctx,
+            self,
+        )
+
+        self.trail = aws.cloudtrail.Trail(
+            f"{name}-trail",
+            name=trail_name(ctx),
+            s3_bucket_name=self.bucket.id,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            kms_key_id=args.audit_key_arn,
+            cloud_watch_logs_group_arn=pulumi.Output.concat(self.log_group.arn, ":*"),
+            cloud_watch_logs_role_arn=delivery_role.arn,
+            advanced_event_selectors=event_selectors(
+                args.data_event_bucket_arns, self.bucket.arn, args.data_event_function_arns
+            ),
+            sns_topic_name=self.notification_topic.name,
+            tags={**args.tags, "Name": trail_name(ctx)},
+            # CloudTrail checks the bucket policy and the role when the trail is created.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*trail_bucket.ready, delivery_attachment]),
+        )
+        self.register_outputs(
+            {"trailArn": self.trail.arn, "bucketName": self.bucket.id, "logGroupName": self.log_group.name}
+        )
+
+    def _delivery_role(
+        self, name: str, args: AuditTrailArgs, this_trail: str
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+        ctx = args.context
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-logs-role",
+            description="CloudTrail delivery to the stack's trail log group",
+            assume_role_policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": ctx.service_principal("cloudtrail")},
+                            "Action": "sts:AssumeRole",
+                            # Confused-deputy guard: only this account's trail.
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": ctx.account_id, "aws:SourceArn": this_trail}
+                            },
+                        }
+                    ],
+                }
+            ),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        policy = aws.iam.Policy(
+            f"{name}-logs-policy",
+            description="Write CloudTrail events to the stack's trail log group only",
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "WriteTrailLogGroup",
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": pulumi.Output.concat(self.log_group.arn, ":log-stream:*"),
+                        }
+                    ],
+                }
+            ),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-logs-attach", role=role.name, policy_arn=policy.arn, opts=child
+        )
+        return role, attachment

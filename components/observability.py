@@ -1,0 +1,781 @@
+"""Alarms on every critical signal of the stack, routed to a KMS-encrypted SNS topic,
+the CIS metric filters on the trail's log group, and a dashboard.
+
+Callers register what to watch (``ObservabilityArgs``); each kind gets its default
+alarms with thresholds from config. A resource kind added later (a Lambda function, a
+queue, an API) is watched by passing it here; the test suite fails for any function,
+API, stage, queue or cluster that no alarm covers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.context import DeploymentContext
+from components.secure_topic import TopicSpec, secure_topic, topic_arn
+from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
+
+LABEL = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TREAT_MISSING = ("breaching", "notBreaching", "ignore", "missing")
+COMPARISONS = (
+    "GreaterThanOrEqualToThreshold",
+    "GreaterThanThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+)
+MIB = 1024 * 1024
+
+
+def _positive(field_name: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ArgsError(field_name, f"must be a positive number, got {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmThresholds:
+    """Per-kind alarm thresholds (``observability.thresholds`` in the stack config)."""
+
+    neptune_cpu_percent: float = 80
+    neptune_freeable_memory_mib: int = 512
+    #: Alarm when serverless capacity reaches this share of ``graphDb.serverless.maxCapacity``.
+    neptune_serverless_capacity_percent: float = 90
+    neptune_replica_lag_ms: int = 1000
+    lambda_errors: int = 1
+    lambda_throttles: int = 1
+    graphql_server_errors: int = 1
+    graphql_latency_p99_ms: int = 2000
+    rest_server_errors: int = 1
+    rest_latency_p99_ms: int = 3000
+    queue_oldest_message_seconds: int = 300
+    dead_letter_messages: int = 1
+    waf_blocked_requests: int = 500
+    #: Stream poller lag (ms between a graph change and its notification event).
+    stream_lag_ms: int = 120_000
+    #: Seconds per evaluated datapoint (60 or a multiple of 60).
+    period_seconds: int = 300
+    evaluation_periods: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("neptune_cpu_percent", "neptune_serverless_capacity_percent"):
+            value = getattr(self, name)
+            _positive(name, value)
+            if value > 100:
+                raise ArgsError(name, f"must be a percentage between 0 and 100, got {value}")
+        for name in (
+            "neptune_freeable_memory_mib",
+            "neptune_replica_lag_ms",
+            "lambda_errors",
+            "lambda_throttles",
+            "graphql_server_errors",
+            "graphql_latency_p99_ms",
+            "rest_server_errors",
+            "rest_latency_p99_ms",
+            "queue_oldest_message_seconds",
+            "dead_letter_messages",
+            "waf_blocked_requests",
+            "stream_lag_ms",
+        ):
+            _positive(name, getattr(self, name))
+        require_int_range("period_seconds", self.period_seconds, 60, 86400)
+        if self.period_seconds % 60:
+            raise ArgsError("period_seconds", f"must be a multiple of 60, got {self.period_seconds}")
+        require_int_range("evaluation_periods", self.evaluation_periods, 1, 100)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObservabilitySettings:
+    """``<project>:observability`` in the stack config."""
+
+    #: Email addresses subscribed to the alarm topic (each confirms once, by mail).
+    email_endpoints: Sequence[str] = ()
+    #: HTTPS endpoints (an incident tool's webhook) subscribed to the alarm topic.
+    https_endpoints: Sequence[str] = ()
+    thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
+    #: CIS metric filters and alarms on the trail's log group (only where the trail exists).
+    cis_alarms: bool = True
+    dashboard: bool = True
+    #: Retention of the alarm topic's delivery-status log groups.
+    delivery_log_retention_days: int = 365
+
+    def __post_init__(self) -> None:
+        require_log_retention("delivery_log_retention_days", self.delivery_log_retention_days)
+        for index, email in enumerate(self.email_endpoints):
+            if not isinstance(email, str) or not EMAIL.match(email):
+                raise ArgsError("email_endpoints", f"entry {index} must be an email address, got {email!r}")
+        for index, url in enumerate(self.https_endpoints):
+            if not isinstance(url, str) or not url.startswith("https://") or len(url) <= len("https://"):
+                raise ArgsError("https_endpoints", f"entry {index} must be an https:// URL, got {url!r}")
+
+
+# -- what callers register -----------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchedNeptuneCluster:
+    cluster_identifier: pulumi.Input[str]
+    instance_identifiers: Sequence[pulumi.Input[str]]
+    #: Serverless v2 maximum NCUs, or None for provisioned instances.
+    serverless_max_capacity: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchedFunction:
+    label: str
+    function_name: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchedQueue:
+    label: str
+    queue_name: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchedGraphqlApi:
+    label: str
+    api_id: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchedRestStage:
+    label: str
+    api_name: pulumi.Input[str]
+    stage_name: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatchedWebAcl:
+    label: str
+    web_acl_name: pulumi.Input[str]
+    #: The ACL's region, or "us-east-1" for CloudFront scope (its metrics live there).
+    region: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomMetricAlarm:
+    """An alarm on a metric the app emits itself, such as the stream poller's lag."""
+
+    label: str
+    description: str
+    namespace: str
+    metric_name: str
+    dimensions: Mapping[str, pulumi.Input[str]]
+    statistic: str
+    comparison_operator: str
+    threshold: float
+    treat_missing_data: str
+
+    def __post_init__(self) -> None:
+        require_choice("comparison_operator", self.comparison_operator, COMPARISONS)
+        require_choice("treat_missing_data", self.treat_missing_data, TREAT_MISSING)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObservabilityArgs:
+    context: DeploymentContext
+    settings: ObservabilitySettings
+    #: Key of the alarm topic and its dead-letter queue; its policy must admit
+    #: cloudwatch.amazonaws.com and sns.amazonaws.com through SNS.
+    alarm_key_arn: pulumi.Input[str]
+    #: Key of the topic's delivery-status log groups.
+    logs_key_arn: pulumi.Input[str]
+    neptune_cluster: WatchedNeptuneCluster | None = None
+    functions: Sequence[WatchedFunction] = ()
+    queues: Sequence[WatchedQueue] = ()
+    dead_letter_queues: Sequence[WatchedQueue] = ()
+    graphql_apis: Sequence[WatchedGraphqlApi] = ()
+    rest_api_stages: Sequence[WatchedRestStage] = ()
+    web_acls: Sequence[WatchedWebAcl] = ()
+    custom_metric_alarms: Sequence[CustomMetricAlarm] = ()
+    #: The CloudTrail log group when this stack owns the trail: CIS filters read it.
+    trail_log_group_name: pulumi.Input[str] | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        kinds: Mapping[str, Sequence[Any]] = {
+            "functions": self.functions,
+            "queues": self.queues,
+            "dead_letter_queues": self.dead_letter_queues,
+            "graphql_apis": self.graphql_apis,
+            "rest_api_stages": self.rest_api_stages,
+            "web_acls": self.web_acls,
+            "custom_metric_alarms": self.custom_metric_alarms,
+        }
+        for kind, watched in kinds.items():
+            labels = [w.label for w in watched]
+            bad = [label for label in labels if not LABEL.match(label)]
+            if bad:
+                raise ArgsError(kind, f"labels must be lowercase words joined by hyphens, got {bad}")
+            if len(set(labels)) != len(labels):
+                raise ArgsError(kind, f"labels must be unique, got {labels}")
+
+
+# -- CIS CloudWatch controls (CIS AWS Foundations 4.x / Security Hub CloudWatch.1-14) ----
+
+
+@dataclass(frozen=True)
+class CisFilter:
+    slug: str
+    control: str
+    title: str
+    pattern: str
+
+
+CIS_FILTERS: tuple[CisFilter, ...] = (
+    CisFilter(
+        "root-usage",
+        "CloudWatch.1",
+        "Root user activity",
+        '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }',
+    ),
+    CisFilter(
+        "unauthorized-api-calls",
+        "CloudWatch.2",
+        "Unauthorized API calls",
+        '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
+    ),
+    CisFilter(
+        "console-signin-without-mfa",
+        "CloudWatch.3",
+        "Console sign-in without MFA",
+        '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") '
+        '&& ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }',
+    ),
+    CisFilter(
+        "iam-policy-changes",
+        "CloudWatch.4",
+        "IAM policy changes",
+        "{ ($.eventName = DeleteGroupPolicy) || ($.eventName = DeleteRolePolicy) || ($.eventName = DeleteUserPolicy) "
+        "|| ($.eventName = PutGroupPolicy) || ($.eventName = PutRolePolicy) || ($.eventName = PutUserPolicy) "
+        "|| ($.eventName = CreatePolicy) || ($.eventName = DeletePolicy) || ($.eventName = CreatePolicyVersion) "
+        "|| ($.eventName = DeletePolicyVersion) || ($.eventName = AttachRolePolicy) || ($.eventName = DetachRolePolicy) "
+        "|| ($.eventName = AttachUserPolicy) || ($.eventName = DetachUserPolicy) || ($.eventName = AttachGroupPolicy) "
+        "|| ($.eventName = DetachGroupPolicy) }",
+    ),
+    CisFilter(
+        "cloudtrail-changes",
+        "CloudWatch.5",
+        "CloudTrail configuration changes",
+        "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) "
+        "|| ($.eventName = StartLogging) || ($.eventName = StopLogging) }",
+    ),
+    CisFilter(
+        "console-auth-failures",
+        "CloudWatch.6",
+        "Console authentication failures",
+        '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }',
+    ),
+    CisFilter(
+        "kms-key-disable-or-deletion",
+        "CloudWatch.7",
+        "Customer managed key disabled or scheduled for deletion",
+        "{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }",
+    ),
+    CisFilter(
+        "s3-bucket-policy-changes",
+        "CloudWatch.8",
+        "S3 bucket policy changes",
+        "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) "
+        "|| ($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) "
+        "|| ($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketLifecycle) "
+        "|| ($.eventName = DeleteBucketReplication)) }",
+    ),
+    CisFilter(
+        "config-changes",
+        "CloudWatch.9",
+        "AWS Config configuration changes",
+        "{ ($.eventSource = config.amazonaws.com) && (($.eventName = StopConfigurationRecorder) "
+        "|| ($.eventName = DeleteDeliveryChannel) || ($.eventName = PutDeliveryChannel) "
+        "|| ($.eventName = PutConfigurationRecorder)) }",
+    ),
+    CisFilter(
+        "security-group-changes",
+        "CloudWatch.10",
+        "Security group changes",
+        "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) "
+        "|| ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) "
+        "|| ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }",
+    ),
+    CisFilter(
+        "nacl-changes",
+        "CloudWatch.11",
+        "Network ACL changes",
+        "{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) "
+        "|| ($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) "
+        "|| ($.eventName = ReplaceNetworkAclAssociation) }",
+    ),
+    CisFilter(
+        "network-gateway-changes",
+        "CloudWatch.12",
+        "Network gateway changes",
+        "{ ($.eventName = CreateCustomerGateway) || ($.eventName = DeleteCustomerGateway) "
+        "|| ($.eventName = AttachInternetGateway) || ($.eventName = CreateInternetGateway) "
+        "|| ($.eventName = DeleteInternetGateway) || ($.eventName = DetachInternetGateway) }",
+    ),
+    CisFilter(
+        "route-table-changes",
+        "CloudWatch.13",
+        "Route table changes",
+        "{ ($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) "
+        "|| ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) "
+        "|| ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable) }",
+    ),
+    CisFilter(
+        "vpc-changes",
+        "CloudWatch.14",
+        "VPC changes",
+        "{ ($.eventName = CreateVpc) || ($.eventName = DeleteVpc) || ($.eventName = ModifyVpcAttribute) "
+        "|| ($.eventName = AcceptVpcPeeringConnection) || ($.eventName = CreateVpcPeeringConnection) "
+        "|| ($.eventName = DeleteVpcPeeringConnection) || ($.eventName = RejectVpcPeeringConnection) "
+        "|| ($.eventName = AttachClassicLinkVpc) || ($.eventName = DetachClassicLinkVpc) "
+        "|| ($.eventName = DisableVpcClassicLink) || ($.eventName = EnableVpcClassicLink) }",
+    ),
+)
+
+
+class Observability(pulumi.ComponentResource):
+    """The alarm topic (KMS, TLS-only, no public access), its subscriptions, the default
+    alarms of every registered resource, the CIS filters and a dashboard."""
+
+    topic: aws.sns.Topic
+    dead_letter_queue: aws.sqs.Queue
+    alarms: list[aws.cloudwatch.MetricAlarm]
+    dashboard: aws.cloudwatch.Dashboard | None
+
+    def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("social-backend:observability:Observability", name, None, opts)
+        self._name, self._args = name, args
+        ctx = args.context
+        child = pulumi.ResourceOptions(parent=self)
+        self.alarms = []
+
+        topic_name = f"{ctx.prefix}-alarms"
+        self.topic = secure_topic(
+            name,
+            TopicSpec(
+                role="alarm-topic",
+                topic_name=topic_name,
+                kms_key_arn=args.alarm_key_arn,
+                logs_key_arn=args.logs_key_arn,
+                log_retention_days=args.settings.delivery_log_retention_days,
+                publisher="cloudwatch",
+                publisher_source_arn=ctx.arn("cloudwatch", "alarm:*"),
+                tags=args.tags,
+            ),
+            ctx,
+            self,
+        )
+        # Notifications a subscriber could not take are kept, not lost.
+        self.dead_letter_queue = aws.sqs.Queue(
+            f"{name}-delivery-dlq",
+            name=f"{ctx.prefix}-alarm-delivery-dlq",
+            kms_master_key_id=args.alarm_key_arn,
+            kms_data_key_reuse_period_seconds=300,
+            message_retention_seconds=14 * 24 * 3600,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        aws.sqs.QueuePolicy(
+            f"{name}-delivery-dlq-policy",
+            queue_url=self.dead_letter_queue.id,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AllowTheAlarmTopic",
+                            "Effect": "Allow",
+                            "Principal": {"Service": ctx.service_principal("sns")},
+                            "Action": "sqs:SendMessage",
+                            "Resource": self.dead_letter_queue.arn,
+                            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn(ctx, topic_name)}},
+                        },
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "sqs:*",
+                            "Resource": self.dead_letter_queue.arn,
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        redrive = pulumi.Output.json_dumps({"deadLetterTargetArn": self.dead_letter_queue.arn})
+        for protocol, endpoints in (("email", args.settings.email_endpoints), ("https", args.settings.https_endpoints)):
+            for index, endpoint in enumerate(endpoints):
+                aws.sns.TopicSubscription(
+                    f"{name}-{protocol}-{index}",
+                    topic=self.topic.arn,
+                    protocol=protocol,
+                    endpoint=endpoint,
+                    redrive_policy=redrive,
+                    opts=child,
+                )
+
+        if args.neptune_cluster is not None:
+            self._neptune(args.neptune_cluster)
+        self._functions()
+        self._queues()
+        self._apis()
+        self._web_acls()
+        for custom in args.custom_metric_alarms:
+            self._alarm(
+                f"custom-{custom.label}",
+                custom.description,
+                namespace=custom.namespace,
+                metric_name=custom.metric_name,
+                dimensions=custom.dimensions,
+                statistic=custom.statistic,
+                comparison=custom.comparison_operator,
+                threshold=custom.threshold,
+                treat_missing_data=custom.treat_missing_data,
+            )
+        if args.trail_log_group_name is not None and args.settings.cis_alarms:
+            self._cis(args.trail_log_group_name)
+
+        self.dashboard = self._dashboard() if args.settings.dashboard else None
+        self.register_outputs(
+            {
+                "alarmTopicArn": self.topic.arn,
+                "dashboardName": self.dashboard.dashboard_name if self.dashboard is not None else None,
+            }
+        )
+
+    # -- one alarm ---------------------------------------------------------------------
+    def _alarm(
+        self,
+        role: str,
+        description: str,
+        *,
+        namespace: str,
+        metric_name: str,
+        dimensions: Mapping[str, pulumi.Input[str]],
+        comparison: str,
+        threshold: float,
+        treat_missing_data: str,
+        statistic: str | None = None,
+        extended_statistic: str | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> aws.cloudwatch.MetricAlarm:
+        ctx, thresholds = self._args.context, self._args.settings.thresholds
+        alarm = aws.cloudwatch.MetricAlarm(
+            f"{self._name}-{role}",
+            name=f"{ctx.prefix}-{role}",
+            alarm_description=description,
+            namespace=namespace,
+            metric_name=metric_name,
+            dimensions=dict(dimensions),
+            statistic=statistic,
+            extended_statistic=extended_statistic,
+            period=thresholds.period_seconds,
+            evaluation_periods=thresholds.evaluation_periods,
+            comparison_operator=comparison,
+            threshold=threshold,
+            treat_missing_data=treat_missing_data,
+            actions_enabled=True,
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+            tags=dict(self._args.tags),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
+        )
+        self.alarms.append(alarm)
+        return alarm
+
+    # -- per kind ------------------------------------------------------------------------
+    def _neptune(self, cluster: WatchedNeptuneCluster) -> None:
+        t = self._args.settings.thresholds
+        dims = {"DBClusterIdentifier": cluster.cluster_identifier}
+        # A database that stops reporting is down, not healthy: missing data breaches.
+        self._alarm(
+            "neptune-cpu",
+            f"Neptune cluster CPU at or above {t.neptune_cpu_percent:g}%",
+            namespace="AWS/Neptune",
+            metric_name="CPUUtilization",
+            dimensions=dims,
+            statistic="Maximum",
+            comparison="GreaterThanOrEqualToThreshold",
+            threshold=t.neptune_cpu_percent,
+            treat_missing_data="breaching",
+        )
+        self._alarm(
+            "neptune-freeable-memory",
+            f"Neptune cluster freeable memory at or below {t.neptune_freeable_memory_mib} MiB",
+            namespace="AWS/Neptune",
+            metric_name="FreeableMemory",
+            dimensions=dims,
+            statistic="Minimum",
+            comparison="LessThanOrEqualToThreshold",
+            threshold=t.neptune_freeable_memory_mib * MIB,
+            treat_missing_data="breaching",
+        )
+        if cluster.serverless_max_capacity is not None:
+            capacity = cluster.serverless_max_capacity * t.neptune_serverless_capacity_percent / 100
+            self._alarm(
+                "neptune-serverless-capacity",
+                f"Neptune serverless capacity at or above {capacity:g} NCUs "
+                f"({t.neptune_serverless_capacity_percent:g}% of the maximum): raise maxCapacity",
+                namespace="AWS/Neptune",
+                metric_name="ServerlessDatabaseCapacity",
+                dimensions=dims,
+                statistic="Maximum",
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=capacity,
+                treat_missing_data="breaching",
+            )
+        else:
+            for index, instance in enumerate(cluster.instance_identifiers):
+                instance_dims = {"DBInstanceIdentifier": instance}
+                self._alarm(
+                    f"neptune-instance-{index}-cpu",
+                    f"Neptune instance {index} CPU at or above {t.neptune_cpu_percent:g}%",
+                    namespace="AWS/Neptune",
+                    metric_name="CPUUtilization",
+                    dimensions=instance_dims,
+                    statistic="Maximum",
+                    comparison="GreaterThanOrEqualToThreshold",
+                    threshold=t.neptune_cpu_percent,
+                    treat_missing_data="breaching",
+                )
+                self._alarm(
+                    f"neptune-instance-{index}-freeable-memory",
+                    f"Neptune instance {index} freeable memory at or below {t.neptune_freeable_memory_mib} MiB",
+                    namespace="AWS/Neptune",
+                    metric_name="FreeableMemory",
+                    dimensions=instance_dims,
+                    statistic="Minimum",
+                    comparison="LessThanOrEqualToThreshold",
+                    threshold=t.neptune_freeable_memory_mib * MIB,
+                    treat_missing_data="breaching",
+                )
+        if len(cluster.instance_identifiers) > 1:
+            self._alarm(
+                "neptune-replica-lag",
+                f"Neptune read replica lag at or above {t.neptune_replica_lag_ms} ms",
+                namespace="AWS/Neptune",
+                metric_name="ClusterReplicaLagMaximum",
+                dimensions=dims,
+                statistic="Maximum",
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=t.neptune_replica_lag_ms,
+                treat_missing_data="breaching",
+            )
+
+    def _functions(self) -> None:
+        t = self._args.settings.thresholds
+        for fn in self._args.functions:
+            dims = {"FunctionName": fn.function_name}
+            # No invocations means no errors: missing data is healthy for event metrics.
+            for metric, threshold in (("Errors", t.lambda_errors), ("Throttles", t.lambda_throttles)):
+                self._alarm(
+                    f"lambda-{fn.label}-{metric.lower()}",
+                    f"Lambda {fn.label}: {metric.lower()} at or above {threshold} per period",
+                    namespace="AWS/Lambda",
+                    metric_name=metric,
+                    dimensions=dims,
+                    statistic="Sum",
+                    comparison="GreaterThanOrEqualToThreshold",
+                    threshold=threshold,
+                    treat_missing_data="notBreaching",
+                )
+
+    def _queues(self) -> None:
+        t = self._args.settings.thresholds
+        self._alarm(
+            "alarm-delivery-dlq-messages",
+            "Alarm notifications could not be delivered to a subscriber (see the dead-letter queue)",
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": self.dead_letter_queue.name},
+            statistic="Maximum",
+            comparison="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            treat_missing_data="notBreaching",
+        )
+        for queue in self._args.queues:
+            self._alarm(
+                f"sqs-{queue.label}-oldest-message",
+                f"SQS {queue.label}: a message has waited {t.queue_oldest_message_seconds} s or more",
+                namespace="AWS/SQS",
+                metric_name="ApproximateAgeOfOldestMessage",
+                dimensions={"QueueName": queue.queue_name},
+                statistic="Maximum",
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=t.queue_oldest_message_seconds,
+                treat_missing_data="notBreaching",
+            )
+        for dlq in self._args.dead_letter_queues:
+            self._alarm(
+                f"dlq-{dlq.label}-messages",
+                f"Dead-letter queue {dlq.label}: {t.dead_letter_messages} or more failed messages",
+                namespace="AWS/SQS",
+                metric_name="ApproximateNumberOfMessagesVisible",
+                dimensions={"QueueName": dlq.queue_name},
+                statistic="Maximum",
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=t.dead_letter_messages,
+                treat_missing_data="notBreaching",
+            )
+
+    def _apis(self) -> None:
+        t = self._args.settings.thresholds
+        for api in self._args.graphql_apis:
+            dims = {"GraphQLAPIId": api.api_id}
+            self._alarm(
+                f"appsync-{api.label}-5xx",
+                f"AppSync {api.label}: {t.graphql_server_errors} or more server errors per period",
+                namespace="AWS/AppSync",
+                metric_name="5XXError",
+                dimensions=dims,
+                statistic="Sum",
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=t.graphql_server_errors,
+                treat_missing_data="notBreaching",
+            )
+            self._alarm(
+                f"appsync-{api.label}-latency",
+                f"AppSync {api.label}: p99 latency at or above {t.graphql_latency_p99_ms} ms",
+                namespace="AWS/AppSync",
+                metric_name="Latency",
+                dimensions=dims,
+                extended_statistic="p99",
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=t.graphql_latency_p99_ms,
+                treat_missing_data="notBreaching",
+            )
+        for stage in self._args.rest_api_stages:
+            dims = {"ApiName": stage.api_name, "Stage": stage.stage_name}
+            self._alarm(
+                f"apigw-{stage.label}-5xx",
+                f"REST API {stage.label}: {t.rest_server_errors} or more server errors per period",
+                namespace="AWS/ApiGateway",
+                metric_name="5XXError",
+                dimensions=dims,
+                statistic="Sum",
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=t.rest_server_errors,
+                treat_missing_data="notBreaching",
+            )
+            self._alarm(
+                f"apigw-{stage.label}-latency",
+                f"REST API {stage.label}: p99 latency at or above {t.rest_latency_p99_ms} ms",
+                namespace="AWS/ApiGateway",
+                metric_name="Latency",
+                dimensions=dims,
+                extended_statistic="p99",
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=t.rest_latency_p99_ms,
+                treat_missing_data="notBreaching",
+            )
+
+    def _web_acls(self) -> None:
+        t = self._args.settings.thresholds
+        for acl in self._args.web_acls:
+            self._alarm(
+                f"waf-{acl.label}-blocked",
+                f"WAF {acl.label}: {t.waf_blocked_requests} or more blocked requests per period (attack or false positives)",
+                namespace="AWS/WAFV2",
+                metric_name="BlockedRequests",
+                dimensions={"WebACL": acl.web_acl_name, "Rule": "ALL", "Region": acl.region},
+                statistic="Sum",
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=t.waf_blocked_requests,
+                treat_missing_data="notBreaching",
+            )
+
+    def _cis(self, log_group_name: pulumi.Input[str]) -> None:
+        ctx = self._args.context
+        namespace = f"{ctx.prefix}/CISBenchmark"
+        for cis in CIS_FILTERS:
+            metric = "".join(part.title() for part in cis.slug.split("-"))
+            metric_filter = aws.cloudwatch.LogMetricFilter(
+                f"{self._name}-cis-{cis.slug}",
+                name=f"{ctx.prefix}-cis-{cis.slug}",
+                log_group_name=log_group_name,
+                pattern=cis.pattern,
+                metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+                    name=metric, namespace=namespace, value="1"
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            # The metric only exists once an event matched: no data means nothing happened.
+            self._alarm(
+                f"cis-{cis.slug}",
+                f"{cis.title} ({cis.control})",
+                namespace=namespace,
+                metric_name=metric,
+                dimensions={},
+                statistic="Sum",
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=1,
+                treat_missing_data="notBreaching",
+                depends_on=[metric_filter],
+            )
+
+    def _dashboard(self) -> aws.cloudwatch.Dashboard:
+        ctx = self._args.context
+        widgets: list[dict[str, Any]] = [
+            {
+                "type": "alarm",
+                "x": 0,
+                "y": 0,
+                "width": 24,
+                "height": 8,
+                "properties": {"title": "Alarms", "alarms": [alarm.arn for alarm in self.alarms]},
+            }
+        ]
+        cluster = self._args.neptune_cluster
+        if cluster is not None:
+            metrics: list[list[Any]] = [
+                ["AWS/Neptune", "CPUUtilization", "DBClusterIdentifier", cluster.cluster_identifier],
+                [
+                    "AWS/Neptune",
+                    "FreeableMemory",
+                    "DBClusterIdentifier",
+                    cluster.cluster_identifier,
+                    {"yAxis": "right"},
+                ],
+            ]
+            if cluster.serverless_max_capacity is not None:
+                metrics.append(
+                    ["AWS/Neptune", "ServerlessDatabaseCapacity", "DBClusterIdentifier", cluster.cluster_identifier]
+                )
+            widgets.append(_metric_widget("Neptune", metrics, ctx.region, y=8))
+        for offset, fn in enumerate(self._args.functions):
+            widgets.append(
+                _metric_widget(
+                    f"Lambda {fn.label}",
+                    [
+                        ["AWS/Lambda", metric, "FunctionName", fn.function_name, {"stat": "Sum"}]
+                        for metric in ("Invocations", "Errors", "Throttles")
+                    ],
+                    ctx.region,
+                    y=14 + 6 * offset,
+                )
+            )
+        return aws.cloudwatch.Dashboard(
+            f"{self._name}-dashboard",
+            dashboard_name=f"{ctx.prefix}-overview",
+            dashboard_body=pulumi.Output.json_dumps({"widgets": widgets}),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def _metric_widget(title: str, metrics: list[list[Any]], region: str, *, y: int) -> dict[str, Any]:
+    return {
+        "type": "metric",
+        "x": 0,
+        "y": y,
+        "width": 24,
+        "height": 6,
+        "properties": {"title": title, "metrics": metrics, "region": region, "stat": "Average", "period": 300},
+    }

@@ -1,0 +1,140 @@
+"""An SNS topic for operational notifications: KMS-encrypted, TLS-only, publishable only
+by the named service for this account, with delivery failures logged to declared,
+encrypted log groups. Like ``secure_bucket``, it registers children under the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.context import DeploymentContext
+
+
+@dataclass(frozen=True, kw_only=True)
+class TopicSpec:
+    role: str
+    topic_name: str
+    kms_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    log_retention_days: int
+    #: The service allowed to publish (e.g. "cloudwatch") and the source ARN pattern it
+    #: must publish from.
+    publisher: str
+    publisher_source_arn: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def topic_arn(ctx: DeploymentContext, topic_name: str) -> str:
+    return ctx.arn("sns", topic_name)
+
+
+def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pulumi.Resource) -> aws.sns.Topic:
+    child = pulumi.ResourceOptions(parent=parent)
+    prefix = f"{name}-{spec.role}"
+    # SNS writes delivery status to sns/<region>/<account>/<topic>[/Failure]; declared
+    # here so they have retention and the logs key instead of being created bare.
+    base = f"sns/{ctx.region}/{ctx.account_id}/{spec.topic_name}"
+    groups = [
+        aws.cloudwatch.LogGroup(
+            f"{prefix}-delivery-{kind}",
+            name=group_name,
+            retention_in_days=spec.log_retention_days,
+            kms_key_id=spec.logs_key_arn,
+            tags=dict(spec.tags),
+            opts=child,
+        )
+        for kind, group_name in (("success", base), ("failure", f"{base}/Failure"))
+    ]
+    role = aws.iam.Role(
+        f"{prefix}-feedback-role",
+        description=f"SNS delivery status logging of {spec.topic_name}",
+        assume_role_policy=pulumi.Output.json_dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": ctx.service_principal("sns")},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+                    }
+                ],
+            }
+        ),
+        tags=dict(spec.tags),
+        opts=child,
+    )
+    policy = aws.iam.Policy(
+        f"{prefix}-feedback-policy",
+        description=f"Write delivery status of {spec.topic_name} to its two log groups only",
+        policy=pulumi.Output.json_dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "WriteDeliveryStatus",
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": [pulumi.Output.concat(g.arn, ":log-stream:*") for g in groups],
+                    }
+                ],
+            }
+        ),
+        tags=dict(spec.tags),
+        opts=child,
+    )
+    attachment = aws.iam.RolePolicyAttachment(
+        f"{prefix}-feedback-attach", role=role.name, policy_arn=policy.arn, opts=child
+    )
+    topic = aws.sns.Topic(
+        prefix,
+        name=spec.topic_name,
+        kms_master_key_id=spec.kms_key_arn,
+        # Email has no delivery-status logging; HTTPS and SQS do.
+        http_failure_feedback_role_arn=role.arn,
+        http_success_feedback_role_arn=role.arn,
+        http_success_feedback_sample_rate=0,
+        sqs_failure_feedback_role_arn=role.arn,
+        tags=dict(spec.tags),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[attachment]),
+    )
+    aws.sns.TopicPolicy(
+        f"{prefix}-policy",
+        arn=topic.arn,
+        policy=pulumi.Output.json_dumps(_policy(ctx, spec, topic.arn)),
+        opts=child,
+    )
+    return topic
+
+
+def _policy(ctx: DeploymentContext, spec: TopicSpec, arn: pulumi.Output[str]) -> dict[str, Any]:
+    """The named service of this account may publish; nothing else is granted (the owner
+    manages the topic through IAM); any request without TLS is refused."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": f"Allow{spec.publisher.title()}OfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": ctx.service_principal(spec.publisher)},
+                "Action": "sns:Publish",
+                "Resource": arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                    "ArnLike": {"aws:SourceArn": spec.publisher_source_arn},
+                },
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }

@@ -5,6 +5,7 @@ openCypher engine per session, a fresh graph per test, and a small seeded social
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +17,20 @@ import pytest
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 if str(FUNCTIONS) not in sys.path:
     sys.path.insert(0, str(FUNCTIONS))
+# What Lambda and the stack set, with fake credentials: set before any handler module
+# is imported (Powertools reads them at import), and no test can reach a real account.
+for _name, _value in {
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "SocialBackendTest",
+    "NEPTUNE_WRITER_ENDPOINT": "writer.cluster-test.eu-west-1.neptune.amazonaws.com",
+    "NEPTUNE_READER_ENDPOINT": "reader.cluster-ro-test.eu-west-1.neptune.amazonaws.com",
+    "NEPTUNE_PORT": "8182",
+}.items():
+    os.environ[_name] = _value
 
 from shared.graph.repository import GraphRepository  # noqa: E402
 from shared.graph.service import SocialService  # noqa: E402
@@ -120,3 +135,14 @@ def social(service: SocialService, clock: FakeClock) -> SocialGraph:
     )["id"]
     service.like_post(graph["alice"], graph.posts["bob"][0])
     return graph
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "social-test-graph-api"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:social-test-graph-api"
+    aws_request_id: str = "5f1a7c2e-0000-4000-8000-000000000001"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000

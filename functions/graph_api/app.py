@@ -41,7 +41,7 @@ class InternalError(Exception):
 
 def social_service() -> SocialService:
     """Built on first use (not at import) from the environment, then reused while warm."""
-    global _service
+    global _service  # one service (and its clients) per execution environment
     if _service is None:
         _service = SocialService(GraphRepository(NeptuneExecutor(NeptuneSettings.from_environment())))
     return _service

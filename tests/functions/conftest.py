@@ -67,6 +67,8 @@ def engine() -> Iterator[EmbeddedServer]:
 @pytest.fixture
 def executor(engine: EmbeddedServer) -> Iterator[EmbeddedExecutor]:
     graph = engine.graph(f"test-{uuid.uuid4().hex}")
+    graph.create_indexes()
+    graph.calls.clear()
     yield graph
     graph.delete()
 

@@ -13,6 +13,9 @@ Differences from Neptune, all confined to this class (the query texts are unchan
   prefix it quotes itself, where ``neptunedata`` sends ``json.dumps(parameters)``; the
   values are the same JSON types either way (this class round-trips them through JSON
   to prove it);
+- indexes: Neptune indexes every property by itself; FalkorDB needs explicit ones, so
+  :meth:`EmbeddedExecutor.create_indexes` adds them for the lookups the queries make
+  (ids, handles);
 - one process, no reader replica: ``read`` and ``write`` reach the same graph, so the
   tests see no replica lag (``read`` uses FalkorDB's read-only query, so a write query
   sent to the reader fails here as it would on a Neptune reader).
@@ -28,6 +31,9 @@ from typing import Any
 
 from redis.exceptions import ResponseError
 from redislite.falkordb_client import FalkorDB  # type: ignore[import-untyped]
+
+#: The properties the named queries look nodes up by.
+INDEXES = (("User", "id"), ("User", "handle"), ("Post", "id"), ("Comment", "id"))
 
 
 class EmbeddedServer:
@@ -57,6 +63,10 @@ class EmbeddedExecutor:
 
     def write(self, query: str, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
         return self._run("writer", query, parameters)
+
+    def create_indexes(self) -> None:
+        for label, prop in INDEXES:
+            self.graph.query(f"CREATE INDEX FOR (n:{label}) ON (n.{prop})")
 
     def writes(self) -> list[tuple[str, dict[str, Any]]]:
         return [(query, parameters) for role, query, parameters in self.calls if role == "writer"]

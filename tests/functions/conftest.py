@@ -68,7 +68,6 @@ def engine() -> Iterator[EmbeddedServer]:
 def executor(engine: EmbeddedServer) -> Iterator[EmbeddedExecutor]:
     graph = engine.graph(f"test-{uuid.uuid4().hex}")
     graph.create_indexes()
-    graph.calls.clear()
     yield graph
     graph.delete()
 

@@ -9,8 +9,11 @@ tests use):
 - Timestamps are ISO-8601 UTC strings with milliseconds (``2025-01-31T12:00:00.000Z``):
   their lexical order is their time order. Ties are broken by id, so keyset pagination
   (``createdAt``, ``id``) is total and stable.
-- ``mediaKeys`` is stored as a JSON string: Neptune's openCypher does not store lists as
-  property values.
+- ``mediaKeys`` is stored as a JSON string: Neptune advises against array property
+  values in openCypher (it treats them as multi-valued sets, losing order).
+- Page sizes are a ``LIMIT $limit`` parameter: Neptune refuses only row-dependent
+  (non-static) SKIP/LIMIT expressions; a parameter is fixed for the whole query. This and
+  every other text here is checked on the embedded engine, not on a live cluster.
 - Counts are computed when read (``OPTIONAL MATCH`` + ``count``) rather than kept as
   counters, so concurrent follows and likes cannot drift a number.
 - Follows and likes are ``MERGE``d, so repeating a mutation never adds a second edge;

@@ -189,6 +189,20 @@ HOSTILE = [
         "must be an id",
     ),
     ("injection in a post id", "deletePost", lambda g: {"id": "1 OR 1=1"}, ValidationError, "must be an id"),
+    (
+        "author smuggled into a post",
+        "createPost",
+        lambda g: {"input": {"text": "t", "authorId": g["alice"]}},
+        ValidationError,
+        "unknown field\\(s\\): authorId",
+    ),
+    (
+        "author smuggled into a comment",
+        "addComment",
+        lambda g: {"input": {"postId": g.posts["bob"][0], "text": "t", "authorId": g["alice"]}},
+        ValidationError,
+        "unknown field",
+    ),
     ("unknown post", "likePost", lambda g: {"postId": uid("nope")}, NotFoundError, "does not exist"),
 ]
 

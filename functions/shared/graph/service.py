@@ -105,11 +105,7 @@ class SocialService:
     # --- mutations -----------------------------------------------------------------
 
     def update_profile(self, viewer: str, profile: Any) -> JSON:
-        if not isinstance(profile, Mapping):
-            raise ValidationError("input must be an object")
-        unknown = set(profile) - {"displayName", "bio", "avatarKey"}
-        if unknown:
-            raise ValidationError(f"input has unknown field(s): {', '.join(sorted(unknown))}")
+        _input_object(profile, {"displayName", "bio", "avatarKey"})
         changes: dict[str, str | None] = {}
         if "displayName" in profile:
             if profile["displayName"] is None:
@@ -147,8 +143,7 @@ class SocialService:
         return {"user": self._user_or_not_found(user_id, viewer), "following": False}
 
     def create_post(self, viewer: str, post: Any) -> JSON:
-        if not isinstance(post, Mapping):
-            raise ValidationError("input must be an object")
+        _input_object(post, {"text", "mediaKeys"})
         text = validation.text("input.text", post.get("text"), maximum=validation.POST_TEXT_MAX)
         media = validation.media_keys("input.mediaKeys", post.get("mediaKeys"), owner=viewer)
         post_id = self.new_id()
@@ -181,8 +176,7 @@ class SocialService:
         return self._post_or_not_found(post_id, viewer)
 
     def add_comment(self, viewer: str, comment: Any) -> JSON:
-        if not isinstance(comment, Mapping):
-            raise ValidationError("input must be an object")
+        _input_object(comment, {"postId", "text"})
         post_id = validation.entity_id("input.postId", comment.get("postId"))
         text = validation.text("input.text", comment.get("text"), maximum=validation.COMMENT_TEXT_MAX)
         comment_id = self.new_id()
@@ -249,6 +243,16 @@ class SocialService:
             "items": [items[row["id"]] for row in page.rows if row["id"] in items],
             "pageInfo": {"hasNextPage": page.has_next, "endCursor": end_cursor},
         }
+
+
+def _input_object(value: Any, fields: set[str]) -> None:
+    """An input object with only the schema's fields: an author or owner id smuggled in
+    is refused (AppSync validates against the schema too; this does not rely on it)."""
+    if not isinstance(value, Mapping):
+        raise ValidationError("input must be an object")
+    unknown = set(value) - fields
+    if unknown:
+        raise ValidationError(f"input has unknown field(s): {', '.join(sorted(unknown))}")
 
 
 def _user(row: Mapping[str, Any]) -> JSON:

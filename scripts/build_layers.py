@@ -5,8 +5,12 @@
 For every ``functions/<name>/requirements.txt``: installs manylinux aarch64 CPython 3.12
 wheels (never source builds, never the host's platform) into
 ``build/layers/<name>/python/`` and writes a stamp with the requirements' digest, which
-the program checks before it packages the layer. Every installed distribution must be
-pinned with ``==`` in the requirements file, so the build is reproducible.
+the program checks before it packages the layer. Every distribution the requirements
+resolve to must be pinned with ``==`` in the requirements file, so the build is
+reproducible, except the AWS SDK that the Lambda Python runtime already provides
+(``RUNTIME_PROVIDED``): a dependency on it (aws-xray-sdk needs botocore) is satisfied by
+the runtime's copy and left out of the layer, because a second botocore in /opt/python
+would shadow the runtime's and could mismatch its boto3.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 STAMP = ".requirements.sha256"
+#: Shipped by the Lambda python3.12 runtime (boto3 and its dependency closure).
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"})
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;#]+)")
 
 
@@ -48,30 +54,37 @@ def build(function_dir: Path, out: Path) -> None:
     shutil.rmtree(target, ignore_errors=True)
     report = target / "install-report.json"
     target.mkdir(parents=True)
-    subprocess.run(  # noqa: S603 - pip with fixed arguments
-        [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.12",
-            "--only-binary=:all:", "--target", str(target / "python"), "--report", str(report),
-            "-r", str(requirements),
-        ],
-        check=True,
-    )  # fmt: skip
+    pip = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.12",
+        "--only-binary=:all:", "--target", str(target / "python"),
+    ]  # fmt: skip
+    # 1. Resolve the full dependency closure (nothing installed) and check every pin.
+    subprocess.run([*pip, "--dry-run", "--report", str(report), "-r", str(requirements)], check=True)  # noqa: S603
     installed = {
         canonical(item["metadata"]["name"]): item["metadata"]["version"]
         for item in json.loads(report.read_text())["install"]
     }
     report.unlink()
     pinned = pins(requirements)
-    unpinned = {name: version for name, version in installed.items() if pinned.get(name) != version}
+    unpinned = {
+        name: version
+        for name, version in installed.items()
+        if pinned.get(name) != version and not (name in RUNTIME_PROVIDED and name not in pinned)
+    }
     if unpinned:
         shutil.rmtree(target)
         listing = ", ".join(f"{name}=={version}" for name, version in sorted(unpinned.items()))
         raise SystemExit(f"{requirements}: pin every installed package for a reproducible layer; add: {listing}")
+    # 2. Install exactly the pinned set: the runtime-provided SDK stays out of the layer.
+    subprocess.run([*pip, "--no-deps", "-r", str(requirements)], check=True)  # noqa: S603
     for cache in target.rglob("__pycache__"):
         shutil.rmtree(cache)
     (target / STAMP).write_text(hashlib.sha256(requirements.read_bytes()).hexdigest() + "\n")
-    print(f"built {target} ({len(installed)} packages)")
+    skipped = sorted(set(installed) - set(pinned))
+    print(
+        f"built {target} ({len(pinned)} packages" + (f"; from the runtime: {', '.join(skipped)})" if skipped else ")")
+    )
 
 
 def main() -> None:

@@ -1,7 +1,179 @@
-"""Placeholder: the real handler comes from the graph-functions branch."""
+"""auth_triggers: Cognito user pool triggers, pre sign-up and post confirmation.
 
+Pre sign-up (``PreSignUp_SignUp``, ``PreSignUp_AdminCreateUser``,
+``PreSignUp_ExternalProvider``) checks the email address against the domain policy in
+``ALLOWED_EMAIL_DOMAINS`` / ``BLOCKED_EMAIL_DOMAINS`` (comma-separated; a domain also
+covers its subdomains; blocked wins; an empty allow list allows every domain not
+blocked). Administrators and federated sign-ins get the same policy: a blocked domain is
+blocked however the account is made. A rejection raises :class:`SignUpRejected`, whose
+text Cognito shows to the user ("PreSignUp failed with error ...").
+
+Email normalisation, for the check: surrounding whitespace removed, the whole address
+lower-cased (domains are case-insensitive, and the pool treats sign-in names
+case-insensitively), exactly one ``@``, no whitespace inside. Plus-addressing
+(``name+tag@domain``) is **kept and allowed**: the tag is part of an address the user
+can receive mail at, the domain policy only looks at the domain, and stripping tags
+would not stop throwaway accounts (any catch-all domain gives unlimited addresses)
+while it would break people who file mail by tag. Cognito stores the address as given;
+a pre sign-up trigger cannot rewrite attributes.
+
+Post confirmation (``PostConfirmation_ConfirmSignUp`` only; a confirmed password reset,
+``PostConfirmation_ConfirmForgotPassword``, is ignored) creates the ``User`` vertex with
+``MERGE`` on the Cognito ``sub``, so a repeated invocation changes nothing. The handle is
+derived deterministically: a stem from the user's chosen name (``preferred_username``,
+then ``name``; never the email address, which would publish it) plus ``_`` and the first
+8 hex digits of the sub, e.g. ``ada_lovelace_1f2e3d4c``. Should another user already
+hold it, the query falls back to ``u`` + the whole sub's hex, unique because subs are
+(and disjoint from stem handles, which always contain ``_``).
+
+Both handlers return the event, as Cognito requires.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
+    PostConfirmationTriggerEvent,
+    PreSignUpTriggerEvent,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from shared.graph.client import NeptuneExecutor, NeptuneSettings
+from shared.graph.repository import GraphRepository
+from shared.graph.service import timestamp
+from shared.graph.validation import UUID
 
-def handler(event: dict[str, Any], context: Any) -> Any:
-    raise NotImplementedError("replaced by the graph-functions branch")
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+PRE_SIGN_UP = frozenset({"PreSignUp_SignUp", "PreSignUp_AdminCreateUser", "PreSignUp_ExternalProvider"})
+CONFIRM_SIGN_UP = "PostConfirmation_ConfirmSignUp"
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+LOCAL_PART = re.compile(r"^[^\s@]{1,64}$")
+STEM_MAX = 21
+
+_repository: GraphRepository | None = None
+
+
+class SignUpRejected(Exception):  # noqa: N818 - the name Cognito users read in the message
+    """The sign-up breaks the email policy; the message says why."""
+
+
+@dataclass(frozen=True)
+class EmailPolicy:
+    allowed: frozenset[str]
+    blocked: frozenset[str]
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> EmailPolicy:
+        return cls(
+            allowed=_domains("ALLOWED_EMAIL_DOMAINS", environ.get("ALLOWED_EMAIL_DOMAINS", "")),
+            blocked=_domains("BLOCKED_EMAIL_DOMAINS", environ.get("BLOCKED_EMAIL_DOMAINS", "")),
+        )
+
+    def check(self, raw_email: Any) -> str:
+        """The normalised address, or :class:`SignUpRejected` naming the rule it breaks."""
+        email = normalise_email(raw_email)
+        domain = email.rsplit("@", 1)[1]
+        if _covered(domain, self.blocked):
+            raise SignUpRejected(f"sign-ups with {domain} email addresses are not allowed")
+        if self.allowed and not _covered(domain, self.allowed):
+            raise SignUpRejected(f"sign-ups need an email address at an allowed domain; {domain} is not one")
+        return email
+
+
+def normalise_email(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise SignUpRejected("an email address is required")
+    email = unicodedata.normalize("NFC", raw).strip().lower()
+    if len(email) > 254 or email.count("@") != 1:
+        raise SignUpRejected("the email address is not valid")
+    local, domain = email.split("@")
+    if not LOCAL_PART.match(local) or not DOMAIN.match(domain):
+        raise SignUpRejected("the email address is not valid")
+    return email
+
+
+def _domains(variable: str, value: str) -> frozenset[str]:
+    domains = set()
+    for item in value.split(","):
+        domain = item.strip().lower().lstrip("@").rstrip(".")
+        if not domain:
+            continue
+        if not DOMAIN.match(domain):
+            raise RuntimeError(f"{variable}: {item.strip()!r} is not a domain name")
+        domains.add(domain)
+    return frozenset(domains)
+
+
+def _covered(domain: str, listed: frozenset[str]) -> bool:
+    return any(domain == entry or domain.endswith("." + entry) for entry in listed)
+
+
+def derive_handles(sub: str, attributes: Mapping[str, str]) -> tuple[str, str, str]:
+    """``(handle, fallback handle, display name)`` for a new user, from the sub and the
+    name the user chose (never the email)."""
+    digits = sub.replace("-", "")
+    chosen = (attributes.get("preferred_username") or attributes.get("name") or "").strip()
+    ascii_name = unicodedata.normalize("NFKD", chosen).encode("ascii", "ignore").decode().lower()
+    stem = re.sub(r"[^a-z0-9]+", "_", ascii_name).strip("_")
+    stem = re.sub(r"^[^a-z]+", "", stem)[:STEM_MAX].rstrip("_") or "user"
+    display = "".join(ch for ch in chosen if unicodedata.category(ch) != "Cc")[:50].strip() or stem
+    return f"{stem}_{digits[:8]}", f"u{digits}", display
+
+
+def repository() -> GraphRepository:
+    global _repository  # one client per execution environment
+    if _repository is None:
+        _repository = GraphRepository(NeptuneExecutor(NeptuneSettings.from_environment()))
+    return _repository
+
+
+@tracer.capture_method
+def pre_sign_up(event: PreSignUpTriggerEvent) -> dict[str, Any]:
+    try:
+        EmailPolicy.from_environment().check(event.request.user_attributes.get("email"))
+    except SignUpRejected as rejection:
+        logger.info("sign-up rejected", extra={"triggerSource": event.trigger_source, "reason": str(rejection)})
+        metrics.add_metric(name="SignUpsRejected", unit=MetricUnit.Count, value=1)
+        raise
+    metrics.add_metric(name="SignUpsAllowed", unit=MetricUnit.Count, value=1)
+    return event.raw_event
+
+
+@tracer.capture_method
+def post_confirmation(event: PostConfirmationTriggerEvent) -> dict[str, Any]:
+    attributes = event.request.user_attributes
+    sub = attributes.get("sub", "")
+    if not UUID.match(sub):
+        raise RuntimeError("post confirmation event without a Cognito sub")
+    handle, fallback, display_name = derive_handles(sub, attributes)
+    created = repository().create_user(
+        user_id=sub, handle=handle, fallback_handle=fallback, display_name=display_name, created_at=timestamp()
+    )
+    logger.info("user vertex ensured", extra={"handle": created["handle"]})
+    metrics.add_metric(name="UsersConfirmed", unit=MetricUnit.Count, value=1)
+    return event.raw_event
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    source = event.get("triggerSource", "")
+    if source in PRE_SIGN_UP:
+        return pre_sign_up(PreSignUpTriggerEvent(event))
+    if source == CONFIRM_SIGN_UP:
+        return post_confirmation(PostConfirmationTriggerEvent(event))
+    # PostConfirmation_ConfirmForgotPassword and anything else this function is not for.
+    logger.info("trigger ignored", extra={"triggerSource": source})
+    metrics.add_metric(name="TriggersIgnored", unit=MetricUnit.Count, value=1)
+    return event

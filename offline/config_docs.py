@@ -18,14 +18,25 @@ from typing import Any
 import yaml
 
 from components.config_loader import camel
+from components.content_delivery import ContentDeliverySettings
 from components.graph_database import GraphDatabaseSettings
 from components.keys import KeysArgs
+from components.media_pipeline import ThumbnailSettings, UploadSettings
 from components.network import NetworkSettings
+from components.rest_api import RestApiSettings
 from offline.runner import REPO_ROOT
 
 PROJECT = "social-backend"
 #: Config section -> settings class, in the order the README lists them.
-SECTIONS: Mapping[str, type[Any]] = {"keys": KeysArgs, "network": NetworkSettings, "graphDb": GraphDatabaseSettings}
+SECTIONS: Mapping[str, type[Any]] = {
+    "keys": KeysArgs,
+    "network": NetworkSettings,
+    "graphDb": GraphDatabaseSettings,
+    "contentDelivery": ContentDeliverySettings,
+    "uploads": UploadSettings,
+    "thumbnails": ThumbnailSettings,
+    "restApi": RestApiSettings,
+}
 #: Fields filled by the program, not by config.
 WIRED = {"context", "tags"}
 
@@ -57,6 +68,39 @@ DESCRIPTIONS: Mapping[str, str] = {
     "graphDb.streamsExpiryDays": "Days Neptune keeps stream records for the poller (1-90).",
     "graphDb.queryTimeoutMs": "Neptune query timeout in milliseconds.",
     "graphDb.applyImmediately": "Apply modifications now instead of in the maintenance window.",
+    "contentDelivery.domainName": "Custom CDN domain with a DNS-validated ACM certificate in us-east-1 (TLS 1.2+); null serves `*.cloudfront.net`, whose minimum TLS cannot be raised.",
+    "contentDelivery.hostedZoneId": "Route 53 hosted zone of `domainName` (certificate validation and alias record); set together with it.",
+    "contentDelivery.priceClass": "CloudFront price class: PriceClass_100, PriceClass_200 or PriceClass_All.",
+    "contentDelivery.blockedCountries": "ISO 3166 alpha-2 codes CloudFront refuses (geo restriction); empty: none.",
+    "contentDelivery.noncurrentVersionDays": "Days a replaced or deleted object version is kept in every bucket.",
+    "contentDelivery.abortIncompleteUploadDays": "Days before S3 aborts an incomplete multipart upload.",
+    "contentDelivery.logExpiryDays": "Days S3 access logs and CloudFront logs are kept in the logs bucket.",
+    "contentDelivery.firewall": "Web ACLs (CloudFront, and the REST API's until the web firewall component is merged).",
+    "contentDelivery.firewall.action": "`count` (rules only count) or `block` (rules enforce).",
+    "contentDelivery.firewall.rateLimit": "Requests per client IP per 5 minutes before the rate rule acts.",
+    "contentDelivery.firewall.logRetentionDays": "Retention of the `aws-waf-logs-` log groups.",
+    "contentDelivery.protect": "Pulumi `protect` on the four buckets and the us-east-1 logs key.",
+    "uploads.allowedContentTypes": "Image types the app may upload (subset of image/jpeg, image/png, image/webp).",
+    "uploads.maxBytes": "Largest upload in bytes (request validation and the presigned POST's content-length-range).",
+    "uploads.minBytes": "Smallest upload in bytes.",
+    "uploads.urlExpirySeconds": "Lifetime of a presigned POST (30-3600 s).",
+    "uploads.rawExpiryDays": "Days raw uploads stay under `uploads/` (renditions are made within seconds).",
+    "uploads.rejectedExpiryDays": "Days rejected uploads stay under `rejected/` for inspection.",
+    "uploads.logRetentionDays": "Retention of the upload_url log group.",
+    "thumbnails.format": "Rendition format: `webp` (keeps alpha) or `jpeg`.",
+    "thumbnails.quality": "Encoder quality of the renditions (1-100).",
+    "thumbnails.maxPixels": "Decompression-bomb limit: images declaring more pixels are rejected before decoding.",
+    "thumbnails.memoryMb": "Thumbnailer memory (also its CPU share).",
+    "thumbnails.timeoutSeconds": "Thumbnailer timeout.",
+    "thumbnails.reservedConcurrency": "Reserved concurrency of the thumbnailer (caps parallel decodes).",
+    "thumbnails.logRetentionDays": "Retention of the thumbnailer log group.",
+    "restApi.stageName": "Stage name (the URL's first path segment).",
+    "restApi.allowedOrigins": "Exact `https://` origins admitted by CORS (never `*`); empty: no browser access.",
+    "restApi.throttleRateLimit": "Stage-wide steady requests per second.",
+    "restApi.throttleBurstLimit": "Stage-wide burst above the steady rate.",
+    "restApi.accessLogRetentionDays": "Retention of the access and execution log groups.",
+    "restApi.manageAccountLoggingRole": "Set API Gateway's account-wide CloudWatch Logs role (one stack per account and region).",
+    "restApi.userPoolArn": "Placeholder until the identity component is merged: the user pool the authorizer trusts.",
 }
 
 
@@ -76,6 +120,8 @@ def _value(value: Any) -> str:
         return "required"
     if isinstance(value, tuple):
         value = list(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {camel(k): list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(value).items()}
     return f"`{json.dumps(value)}`"
 
 
@@ -102,7 +148,8 @@ def _rows(prefix: str, cls: type[Any]) -> Iterator[tuple[str, str, Any]]:
         default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
         key = f"{prefix}.{camel(f.name)}"
         yield key, _type_name(hints[f.name]), default
-        nested = [a for a in typing.get_args(hints[f.name]) if isinstance(a, type) and dataclasses.is_dataclass(a)]
+        candidates = [hints[f.name], *typing.get_args(hints[f.name])]
+        nested = [a for a in candidates if isinstance(a, type) and dataclasses.is_dataclass(a)]
         if nested:
             yield from _rows(key, nested[0])
 

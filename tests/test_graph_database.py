@@ -118,7 +118,8 @@ def test_outputs_expose_the_endpoints(run: ProgramRun) -> None:
     assert run.outputs["neptunePort"] == 8182
     assert run.outputs["neptuneClusterResourceId"] == cluster["clusterResourceId"]
     assert run.outputs["vpcId"] == run.one("aws:ec2/vpc:Vpc", "network-vpc").id
-    assert run.outputs["privateSubnetIds"] == [s.id for s in run.by_type("aws:ec2/subnet:Subnet")]
+    subnets = sorted(run.by_type("aws:ec2/subnet:Subnet"), key=lambda s: s.name)  # registration order varies
+    assert run.outputs["privateSubnetIds"] == [s.id for s in subnets]
     assert (
         run.outputs["lambdaSecurityGroupId"] == run.one("aws:ec2/securityGroup:SecurityGroup", "network-lambda-sg").id
     )

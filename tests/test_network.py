@@ -16,7 +16,8 @@ EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 
 
 def test_one_private_subnet_per_configured_az(run: ProgramRun, config: dict[str, Any]) -> None:
-    subnets = run.by_type(SUBNET)
+    # Registration order is not program order (the SDK registers from worker threads): sort by name.
+    subnets = sorted(run.by_type(SUBNET), key=lambda s: s.name)
     az_count = config["network"]["azCount"]
     assert len(subnets) == az_count
     zones = [s.inputs["availabilityZone"] for s in subnets]

@@ -41,7 +41,8 @@ def test_tree_groups_every_resource_under_its_component(run: ProgramRun) -> None
         assert component in tree
         if count is not None:
             assert f"{component} ({count} resources)" in tree
-    assert tree.count("\n  + ") == len(custom), "every resource is listed once, indented under a component"
+    listed = [line for line in tree.splitlines() if line.lstrip().startswith("+ ") and line.startswith("  ")]
+    assert len(listed) == len(custom), "every resource is listed once, indented under a component"
     assert f"{len(custom)} resources to create, by type:" in tree
     instances = len(run.by_type("aws:neptune/clusterInstance:ClusterInstance"))
     assert f"{instances:>4}  aws:neptune/clusterInstance:ClusterInstance" in tree

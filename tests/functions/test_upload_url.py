@@ -87,9 +87,7 @@ def policy_of(fields: dict[str, str]) -> dict[str, Any]:
     return document
 
 
-def test_signed_policy_pins_key_type_size_encryption_and_expiry(
-    aws: str, lambda_context: FakeLambdaContext
-) -> None:
+def test_signed_policy_pins_key_type_size_encryption_and_expiry(aws: str, lambda_context: FakeLambdaContext) -> None:
     before = datetime.now(UTC)
     status, body, headers = call(event({"contentType": "image/png", "size": 2048}), lambda_context)
     assert status == 200

@@ -8,8 +8,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from offline.runner import ProgramRun, RecordedResource, run_program
-from tests.conftest import REPO_ROOT, policy
+from offline.mocks import RecordedResource
+from offline.runner import REPO_ROOT, ProgramRun, run_program
+from tests.conftest import policy
 
 BUCKET = "aws:s3/bucket:Bucket"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"

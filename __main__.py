@@ -15,11 +15,13 @@ import pulumi_aws as aws
 from components.audit_trail import AuditTrail, AuditTrailArgs, AuditTrailSettings, trail_arn
 from components.compliance import Compliance, ComplianceArgs, ComplianceSettings, delivery_bucket_arn
 from components.config_loader import ConfigError, config_error, load_section
+from components.content_delivery import ContentDelivery, ContentDeliveryArgs, ContentDeliverySettings
 from components.context import DeploymentContext
 from components.graph_database import NEPTUNE_PORT, GraphDatabase, GraphDatabaseArgs, GraphDatabaseSettings
 from components.graphql_api import GraphqlApi, GraphqlApiArgs, GraphqlApiSettings
 from components.identity import Identity, IdentityArgs, IdentitySettings
 from components.keys import Keys, KeysArgs
+from components.media_pipeline import MediaPipeline, MediaPipelineArgs, ThumbnailSettings, UploadSettings
 from components.network import Network, NetworkArgs, NetworkSettings
 from components.notifications import GraphEndpoints, Notifications, NotificationsArgs, NotificationsSettings
 from components.observability import (
@@ -31,9 +33,11 @@ from components.observability import (
     WatchedGraphqlApi,
     WatchedNeptuneCluster,
     WatchedQueue,
+    WatchedRestStage,
     WatchedWebAcl,
 )
 from components.python_function import FunctionsSettings, PythonFunction, PythonFunctionArgs, VpcPlacement
+from components.rest_api import RestApi, RestApiArgs, RestApiSettings
 from components.secrets import Secrets, SecretsArgs, SecretsSettings
 from components.validation import ArgsError
 from components.web_firewall import WebFirewall, WebFirewallArgs, WebFirewallSettings
@@ -219,6 +223,10 @@ def main() -> None:
     firewall_settings = load_section(config, "webFirewall", WebFirewallSettings)
     notification_settings = load_section(config, "notifications", NotificationsSettings)
     secrets_settings = load_section(config, "secrets", SecretsSettings)
+    delivery_settings = load_section(config, "contentDelivery", ContentDeliverySettings)
+    upload_settings = load_section(config, "uploads", UploadSettings)
+    thumbnail_settings = load_section(config, "thumbnails", ThumbnailSettings)
+    rest_api_settings = load_section(config, "restApi", RestApiSettings)
     # Push credentials only ever come from `pulumi config set --secret` (or ESC).
     apns_key = config.get_secret("apnsSigningKey")
     fcm_account = config.get_secret("fcmServiceAccount")
@@ -260,6 +268,36 @@ def main() -> None:
         ),
     )
 
+    # Buckets first: the identity pool's role is limited to the user's own uploads prefix.
+    delivery = ContentDelivery(
+        "content",
+        ContentDeliveryArgs(
+            context=context,
+            settings=delivery_settings,
+            data_key_arn=keys.data.arn,
+            raw_upload_expiry_days=upload_settings.raw_expiry_days,
+            rejected_upload_expiry_days=upload_settings.rejected_expiry_days,
+            key_deletion_window_days=keys_args.deletion_window_days,
+            tags=tags,
+        ),
+    )
+    media = MediaPipeline(
+        "media",
+        MediaPipelineArgs(
+            context=context,
+            uploads=upload_settings,
+            thumbnails=thumbnail_settings,
+            allowed_origins=rest_api_settings.allowed_origins,
+            uploads_bucket_name=delivery.uploads.name,
+            uploads_bucket_arn=delivery.uploads.arn,
+            media_bucket_name=delivery.media.name,
+            media_bucket_arn=delivery.media.arn,
+            data_key_arn=keys.data.arn,
+            logs_key_arn=keys.logs.arn,
+            tags=tags,
+        ),
+    )
+
     graph_api, auth_triggers = graph_functions(
         context, functions_settings, identity_settings, keys, network, graph, tags
     )
@@ -270,6 +308,7 @@ def main() -> None:
             settings=identity_settings,
             trigger_function_arn=auth_triggers.function.arn,
             trigger_function_name=auth_triggers.function.name,
+            uploads_bucket_arn=delivery.uploads.arn,
             tags=tags,
         ),
     )
@@ -294,6 +333,23 @@ def main() -> None:
             settings=firewall_settings,
             scope="REGIONAL",
             resource_arns=[api.api.arn],
+            logs_key_arn=keys.logs.arn,
+            tags=tags,
+        ),
+    )
+    rest_api = RestApi(
+        "rest-api",
+        RestApiArgs(
+            context=context,
+            settings=rest_api_settings,
+            user_pool_arn=identity.user_pool.arn,
+            upload_function_name=media.upload_url.function.name,
+            upload_function_invoke_arn=media.upload_url.function.invoke_arn,
+            content_types=upload_settings.allowed_content_types,
+            min_bytes=upload_settings.min_bytes,
+            max_bytes=upload_settings.max_bytes,
+            # The stack's one regional ACL guards both regional endpoints.
+            web_acl_arn=firewall.web_acl.arn,
             logs_key_arn=keys.logs.arn,
             tags=tags,
         ),
@@ -339,6 +395,8 @@ def main() -> None:
         "stream-poller": notifications.poller,
         "notifier": notifications.notifier,
         "devices": notifications.devices,
+        "upload-url": media.upload_url,
+        "thumbnailer": media.thumbnailer,
     }
     # Account-level singleton: only the stack whose config says so creates the trail.
     audit = (
@@ -351,7 +409,11 @@ def main() -> None:
                 logs_key_arn=keys.logs.arn,
                 # Who reads the Config history is audit evidence too. The uploads and
                 # media buckets join here when the media pipeline lands.
-                data_event_bucket_arns=[delivery_bucket_arn(context)] if compliance_settings.create_recorder else [],
+                data_event_bucket_arns=[
+                    delivery.uploads.arn,
+                    delivery.media.arn,
+                    *([delivery_bucket_arn(context)] if compliance_settings.create_recorder else []),
+                ],
                 data_event_function_arns=[function.function.arn for function in functions.values()],
                 tags=tags,
             ),
@@ -399,7 +461,15 @@ def main() -> None:
                 ),
             ],
             graphql_apis=[WatchedGraphqlApi(label="graphql", api_id=api.api.id)],
-            web_acls=[WatchedWebAcl(label="regional", web_acl_name=firewall.web_acl.name, region=context.region)],
+            rest_api_stages=[
+                WatchedRestStage(
+                    label="uploads-api", api_name=rest_api.rest_api.name, stage_name=rest_api.stage.stage_name
+                )
+            ],
+            web_acls=[
+                WatchedWebAcl(label="regional", web_acl_name=firewall.web_acl.name, region=context.region),
+                WatchedWebAcl(label="cloudfront", web_acl_name=delivery.firewall.web_acl.name, region="us-east-1"),
+            ],
             custom_metric_alarms=stream_alarms(observability_settings),
             trail_log_group_name=audit.log_group.name if audit is not None else None,
             tags=tags,
@@ -422,6 +492,17 @@ def main() -> None:
     pulumi.export("graphqlApiId", api.api.id)
     pulumi.export("webAclArn", firewall.web_acl.arn)
     pulumi.export("notificationQueueUrl", notifications.queue.url)
+    pulumi.export("distributionDomainName", delivery.distribution.domain_name)
+    pulumi.export(
+        "bucketNames",
+        {
+            "static": delivery.static.name,
+            "uploads": delivery.uploads.name,
+            "media": delivery.media.name,
+            "logs": delivery.logs.name,
+        },
+    )
+    pulumi.export("restApiUrl", rest_api.url)
     if audit is not None:
         pulumi.export("trailArn", audit.trail.arn)
     pulumi.export("alarmTopicArn", observability.topic.arn)

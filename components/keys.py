@@ -83,7 +83,31 @@ class Keys(pulumi.ComponentResource):
                             "kms:ViaService": [f"{svc}.{ctx.region}.{ctx.dns_suffix}" for svc in DATA_KEY_SERVICES],
                         },
                     },
-                }
+                },
+                # The logs bucket is SSE-KMS with this key: the services that deliver into it
+                # need to create data keys, only for this account's sources.
+                {
+                    "Sid": "AllowS3ServerAccessLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": ["kms:GenerateDataKey"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                        "ArnLike": {"aws:SourceArn": f"arn:{ctx.partition}:s3:::{ctx.prefix}-*"},
+                    },
+                },
+                {
+                    "Sid": "AllowVendedLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                        "ArnLike": {"aws:SourceArn": f"arn:{ctx.partition}:logs:*:{ctx.account_id}:delivery-source:*"},
+                    },
+                },
             ],
         )
         self.logs = self._key(

@@ -20,16 +20,19 @@ import yaml
 from components.audit_trail import AuditTrailSettings
 from components.compliance import ComplianceSettings
 from components.config_loader import camel
+from components.content_delivery import ContentDeliverySettings
 from components.graph_database import GraphDatabaseSettings
 from components.graphql_api import GraphqlApiSettings
 from components.identity import IdentitySettings
 from components.keys import KeysArgs
+from components.media_pipeline import ThumbnailSettings, UploadSettings
 from components.network import NetworkSettings
 from components.notifications import NotificationsSettings
 from components.observability import ObservabilitySettings
 from components.python_function import FunctionsSettings
 from components.secrets import SecretsSettings
 from components.web_firewall import WebFirewallSettings
+from components.rest_api import RestApiSettings
 from offline.runner import REPO_ROOT
 
 PROJECT = "social-backend"
@@ -47,6 +50,10 @@ SECTIONS: Mapping[str, type[Any]] = {
     "auditTrail": AuditTrailSettings,
     "compliance": ComplianceSettings,
     "observability": ObservabilitySettings,
+    "contentDelivery": ContentDeliverySettings,
+    "uploads": UploadSettings,
+    "thumbnails": ThumbnailSettings,
+    "restApi": RestApiSettings,
 }
 #: Fields filled by the program, not by config.
 WIRED = {"context", "tags", "cloudtrail_trail_arn", "config_delivery"}
@@ -173,6 +180,40 @@ DESCRIPTIONS: Mapping[str, str] = {
     "observability.thresholds.evaluationPeriods": "Datapoints that must breach before an alarm fires.",
     "observability.cisAlarms": "CIS metric filters and alarms on the trail's log group (only in the stack that creates the trail).",
     "observability.dashboard": "Create the stack's CloudWatch dashboard `<project>-<stack>-overview`.",
+    "contentDelivery.domainName": "Custom CDN domain with a DNS-validated ACM certificate in us-east-1 (TLS 1.2+); null serves `*.cloudfront.net`, whose minimum TLS cannot be raised.",
+    "contentDelivery.hostedZoneId": "Route 53 hosted zone of `domainName` (certificate validation and alias record); set together with it.",
+    "contentDelivery.priceClass": "CloudFront price class: PriceClass_100, PriceClass_200 or PriceClass_All.",
+    "contentDelivery.blockedCountries": "ISO 3166 alpha-2 codes CloudFront refuses (geo restriction); empty: none.",
+    "contentDelivery.noncurrentVersionDays": "Days a replaced or deleted object version is kept in every bucket.",
+    "contentDelivery.abortIncompleteUploadDays": "Days before S3 aborts an incomplete multipart upload.",
+    "contentDelivery.logExpiryDays": "Days S3 access logs and CloudFront logs are kept in the logs bucket.",
+    "contentDelivery.firewall": "The CloudFront-scope web ACL (in us-east-1); the regional one is `webFirewall`.",
+    "contentDelivery.firewall.action": "`COUNT` (rules only count matches) or `BLOCK` (rules enforce).",
+    "contentDelivery.firewall.rateLimit": "Requests per client IP per `rateWindowSeconds` before the rate rule acts.",
+    "contentDelivery.firewall.rateWindowSeconds": "Rate-limit evaluation window: 60, 120, 300 or 600 seconds.",
+    "contentDelivery.firewall.logRetentionDays": "Retention of the `aws-waf-logs-` log groups.",
+    "contentDelivery.protect": "Pulumi `protect` on the four buckets and the us-east-1 logs key.",
+    "uploads.allowedContentTypes": "Image types the app may upload (subset of image/jpeg, image/png, image/webp).",
+    "uploads.maxBytes": "Largest upload in bytes (request validation and the presigned POST's content-length-range).",
+    "uploads.minBytes": "Smallest upload in bytes.",
+    "uploads.urlExpirySeconds": "Lifetime of a presigned POST (30-3600 s).",
+    "uploads.rawExpiryDays": "Days raw uploads stay under `uploads/` (renditions are made within seconds).",
+    "uploads.rejectedExpiryDays": "Days rejected uploads stay under `rejected/` for inspection.",
+    "uploads.reservedConcurrency": "Reserved concurrency of the upload_url function (1-1000).",
+    "uploads.logRetentionDays": "Retention of the upload_url log group.",
+    "thumbnails.format": "Rendition format: `webp` (keeps alpha) or `jpeg`.",
+    "thumbnails.quality": "Encoder quality of the renditions (1-100).",
+    "thumbnails.maxPixels": "Decompression-bomb limit: images declaring more pixels are rejected before decoding.",
+    "thumbnails.memoryMb": "Thumbnailer memory (also its CPU share).",
+    "thumbnails.timeoutSeconds": "Thumbnailer timeout.",
+    "thumbnails.reservedConcurrency": "Reserved concurrency of the thumbnailer (caps parallel decodes).",
+    "thumbnails.logRetentionDays": "Retention of the thumbnailer log group.",
+    "restApi.stageName": "Stage name (the URL's first path segment).",
+    "restApi.allowedOrigins": "Exact `https://` origins admitted by CORS (never `*`); empty: no browser access.",
+    "restApi.throttleRateLimit": "Stage-wide steady requests per second.",
+    "restApi.throttleBurstLimit": "Stage-wide burst above the steady rate.",
+    "restApi.accessLogRetentionDays": "Retention of the access and execution log groups.",
+    "restApi.manageAccountLoggingRole": "Set API Gateway's account-wide CloudWatch Logs role (one stack per account and region).",
 }
 
 
@@ -194,6 +235,8 @@ def _value(value: Any) -> str:
         value = {camel(k): v for k, v in dataclasses.asdict(value).items()}
     if isinstance(value, tuple):
         value = list(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {camel(k): list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(value).items()}
     return f"`{json.dumps(value)}`"
 
 

@@ -234,6 +234,44 @@ class RecordingMocks(pulumi_mocks.Mocks):
                 "identifier": identifier,
                 "address": f"{identifier}.{_short_hash(name)[:12]}.{region}.neptune.amazonaws.com",
             }
+        if type_token == "aws:s3/bucket:Bucket":
+            bucket = str(inputs.get("bucket") or name)
+            return {
+                "id": bucket,
+                "bucket": bucket,
+                "arn": f"arn:{PARTITION}:s3:::{bucket}",
+                "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+                "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
+            }
+        if type_token == "aws:cloudfront/distribution:Distribution":
+            dist_id = f"E{_short_hash(name).upper()[:13]}"
+            return {
+                "id": dist_id,
+                "arn": f"arn:{PARTITION}:cloudfront::{account}:distribution/{dist_id}",
+                "domainName": f"d{_short_hash(name, 'cf')[:13]}.cloudfront.net",
+                "hostedZoneId": "Z2FDTNDATAQYW2",  # CloudFront's fixed alias zone
+            }
+        if type_token == "aws:apigateway/restApi:RestApi":
+            api_id = _short_hash(name)[:10]
+            return {
+                "id": api_id,
+                "arn": f"arn:{PARTITION}:apigateway:{region}::/restapis/{api_id}",
+                "executionArn": f"arn:{PARTITION}:execute-api:{region}:{account}:{api_id}",
+                "rootResourceId": f"{_short_hash(name, 'root')[:10]}",
+            }
+        if type_token == "aws:apigateway/stage:Stage":
+            api_id, stage = str(inputs.get("restApi")), str(inputs.get("stageName"))
+            return {
+                "arn": f"arn:{PARTITION}:apigateway:{region}::/restapis/{api_id}/stages/{stage}",
+                "invokeUrl": f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}",
+                "executionArn": f"arn:{PARTITION}:execute-api:{region}:{account}:{api_id}/{stage}",
+            }
+        if type_token == "aws:lambda/function:Function":
+            function_arn = f"arn:{PARTITION}:lambda:{region}:{account}:function:{inputs.get('name') or name}"
+            return {
+                "arn": function_arn,
+                "invokeArn": f"arn:{PARTITION}:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
+            }
         if type_token == "aws:appsync/graphQLApi:GraphQLApi":
             api_id = _short_hash(name, "api")[:26]
             return {

@@ -56,7 +56,10 @@ def build(function_dir: Path, out: Path) -> None:
     target.mkdir(parents=True)
     pip = [
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.12",
+        # Lambda's python3.12 runtime is Amazon Linux 2023 (glibc 2.34): manylinux_2_28 wheels
+        # (Pillow >= 12.3 publishes no others for aarch64) run there as well as manylinux2014 ones.
+        "--platform", "manylinux2014_aarch64", "--platform", "manylinux_2_28_aarch64",
+        "--implementation", "cp", "--python-version", "3.12",
         "--only-binary=:all:", "--target", str(target / "python"),
     ]  # fmt: skip
     # 1. Resolve the full dependency closure (nothing installed) and check every pin.

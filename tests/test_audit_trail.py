@@ -68,8 +68,12 @@ def test_management_events_and_the_config_history_bucket(run: ProgramRun) -> Non
     }
     fields = {f["field"]: f for f in data["fieldSelectors"]}
     assert fields["resources.type"]["equals"] == ["AWS::S3::Object"]
-    # The app's buckets join when they exist; today only the Config delivery bucket.
-    assert fields["resources.ARN"]["startsWiths"] == [f"arn:aws:s3:::social-backend-{run.stack}-config-{ACCOUNT}/"]
+    # The app's uploads and media buckets, and the Config delivery bucket.
+    app_buckets = [run.one(BUCKET, name).state["arn"] + "/" for name in ("content-uploads", "content-media")]
+    assert fields["resources.ARN"]["startsWiths"] == [
+        *app_buckets,
+        f"arn:aws:s3:::social-backend-{run.stack}-config-{ACCOUNT}/",
+    ]
     assert fields["resources.ARN"]["notStartsWiths"] == [f"{run.one(BUCKET, 'audit-bucket').state['arn']}/"]
     assert "eventSelectors" not in trail.inputs, "advanced and basic selectors exclude each other"
     invoked = {f["field"]: f for f in invocations["fieldSelectors"]}

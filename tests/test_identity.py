@@ -130,14 +130,21 @@ def test_authenticated_role_trusts_only_this_pools_signed_in_identities(run: Pro
     assert attachment.inputs["roles"] == {"authenticated": role.state["arn"]}
 
 
-def test_without_an_uploads_bucket_the_role_grants_nothing(run: ProgramRun) -> None:
+def test_signed_in_users_may_only_write_their_own_uploads_prefix(run: ProgramRun) -> None:
     role = run.one("aws:iam/role:Role", "identity-authenticated-role")
-    attached = [
-        a
+    uploads = run.one("aws:s3/bucket:Bucket", "content-uploads")
+    attached = {
+        a.inputs["policyArn"]
         for a in run.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
         if a.inputs["role"] == role.state["name"]
-    ]
-    assert attached == [] and not role.inputs.get("inlinePolicies")
+    }
+    policies = [p for p in run.by_type("aws:iam/policy:Policy") if p.state["arn"] in attached]
+    assert len(policies) == 1 and not role.inputs.get("inlinePolicies")
+    (statement,) = json.loads(policies[0].inputs["policy"])["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] in (["s3:PutObject"], "s3:PutObject")
+    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    assert resources == [uploads.state["arn"] + "/uploads/${cognito-identity.amazonaws.com:sub}/*"]
 
 
 def test_outputs(run: ProgramRun) -> None:

@@ -68,9 +68,11 @@ def test_every_rule_has_metrics(run: ProgramRun) -> None:
 def test_associated_with_this_stacks_api(run: ProgramRun) -> None:
     acl = run.one(ACL, "firewall-acl")
     api = run.one("aws:appsync/graphQLApi:GraphQLApi", "graphql-api")
-    (association,) = run.by_type("aws:wafv2/webAclAssociation:WebAclAssociation")
-    assert association.inputs["resourceArn"] == api.state["arn"]
-    assert association.inputs["webAclArn"] == acl.state["arn"]
+    stage = run.one("aws:apigateway/stage:Stage", "rest-api-stage")
+    associations = {a.inputs["resourceArn"]: a for a in run.by_type("aws:wafv2/webAclAssociation:WebAclAssociation")}
+    # One regional ACL guards both regional endpoints: the GraphQL API and the REST stage.
+    assert set(associations) == {api.state["arn"], stage.state["arn"]}
+    assert {a.inputs["webAclArn"] for a in associations.values()} == {acl.state["arn"]}
     assert ":regional/webacl/" in acl.state["arn"]
     assert run.outputs["webAclArn"] == acl.state["arn"]
 

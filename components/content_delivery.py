@@ -1,0 +1,504 @@
+"""Private buckets for static assets, uploads, media and logs, served by CloudFront behind WAF."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.context import DeploymentContext
+from components.private_bucket import PrivateBucket, bucket_policy, create_private_bucket, lifecycle_rule
+from components.validation import ArgsError, require_choice, require_int_range
+from components.web_firewall import CLOUDFRONT_REGION, WebFirewall, WebFirewallArgs, WebFirewallSettings
+
+#: CloudFront's managed "CachingOptimized" cache policy (no cookies, headers or query strings in the key).
+CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+#: The newest viewer security policy: TLS 1.2 and later with modern ciphers only (CloudFront.15).
+MINIMUM_TLS = "TLSv1.2_2021"
+#: Where the upload pipeline writes raw uploads, rejected files and renditions (key prefixes).
+UPLOADS_PREFIX = "uploads/"
+REJECTED_PREFIX = "rejected/"
+MEDIA_PREFIX = "media/"
+#: The content security policy for a CDN that serves images and static files to a mobile app:
+#: nothing may be loaded, framed, scripted or posted by what it serves.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContentDeliverySettings:
+    """``<project>:contentDelivery`` in the stack config."""
+
+    #: Custom domain (e.g. ``cdn.example.com``) with an ACM certificate; None uses ``*.cloudfront.net``.
+    domain_name: str | None = None
+    #: Route 53 hosted zone that validates the certificate and holds the alias; required with ``domain_name``.
+    hosted_zone_id: str | None = None
+    price_class: str = "PriceClass_100"
+    #: ISO 3166 country codes refused at the edge (geo restriction); empty: none.
+    blocked_countries: Sequence[str] = ()
+    #: Days S3 keeps a replaced or deleted object version before expiring it.
+    noncurrent_version_days: int = 30
+    abort_incomplete_upload_days: int = 1
+    #: Days access logs (S3 server access logs, CloudFront logs) are kept.
+    log_expiry_days: int = 365
+    firewall: WebFirewallSettings = field(default_factory=WebFirewallSettings)
+    #: Pulumi ``protect`` on the four buckets (and the us-east-1 logs key).
+    protect: bool = True
+
+    def __post_init__(self) -> None:
+        if (self.domain_name is None) != (self.hosted_zone_id is None):
+            raise ArgsError("hosted_zone_id", "set domainName and hostedZoneId together (DNS-validated certificate)")
+        if self.domain_name is not None and not DOMAIN.match(self.domain_name):
+            raise ArgsError(
+                "domain_name", f"must be a lowercase DNS name such as cdn.example.com, got {self.domain_name!r}"
+            )
+        if self.hosted_zone_id is not None and not HOSTED_ZONE.match(self.hosted_zone_id):
+            raise ArgsError("hosted_zone_id", f"must be a Route 53 hosted zone id (Z...), got {self.hosted_zone_id!r}")
+        require_choice("price_class", self.price_class, ("PriceClass_100", "PriceClass_200", "PriceClass_All"))
+        for index, country in enumerate(self.blocked_countries):
+            if not COUNTRY.match(country):
+                raise ArgsError(f"blocked_countries[{index}]", f"must be an ISO 3166 alpha-2 code, got {country!r}")
+        require_int_range("noncurrent_version_days", self.noncurrent_version_days, 1, 3650)
+        require_int_range("abort_incomplete_upload_days", self.abort_incomplete_upload_days, 1, 30)
+        require_int_range("log_expiry_days", self.log_expiry_days, 1, 3650)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContentDeliveryArgs:
+    context: DeploymentContext
+    settings: ContentDeliverySettings
+    #: The stack's data key: SSE-KMS on every bucket.
+    data_key_arn: pulumi.Input[str]
+    #: Days raw uploads stay in ``uploads/`` (the thumbnailer has processed them within seconds).
+    raw_upload_expiry_days: int
+    #: Days rejected uploads stay in ``rejected/`` for inspection.
+    rejected_upload_expiry_days: int
+    #: Deletion window of the us-east-1 key that encrypts the CloudFront WAF logs (the stack's keys setting).
+    key_deletion_window_days: int = 30
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require_int_range("raw_upload_expiry_days", self.raw_upload_expiry_days, 1, 365)
+        require_int_range("rejected_upload_expiry_days", self.rejected_upload_expiry_days, 1, 365)
+        require_int_range("key_deletion_window_days", self.key_deletion_window_days, 7, 30)
+
+
+class ContentDelivery(pulumi.ComponentResource):
+    """Four private buckets and a CloudFront distribution in front of two of them.
+
+    - ``static`` (default behaviour) and ``media`` (``/media/*``) are read only by this
+      distribution through origin access control; their policies admit
+      ``cloudfront.amazonaws.com`` with ``AWS:SourceArn`` = this distribution and nothing else.
+    - ``uploads`` receives presigned POSTs from the app; nothing reads it but the thumbnailer.
+    - ``logs`` receives S3 server access logs of the other three and CloudFront standard
+      logging (v2, through CloudWatch Logs vended-log delivery, which needs no ACLs).
+
+    Every bucket: SSE-KMS with the data key and a bucket key, all public access blocked,
+    ACLs disabled, TLS-only policy, versioning and lifecycle rules.
+    """
+
+    static: PrivateBucket
+    uploads: PrivateBucket
+    media: PrivateBucket
+    logs: PrivateBucket
+    distribution: aws.cloudfront.Distribution
+    origin_access_control: aws.cloudfront.OriginAccessControl
+    firewall: WebFirewall
+    certificate: aws.acm.Certificate | None
+
+    def __init__(self, name: str, args: ContentDeliveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("social-backend:content_delivery:ContentDelivery", name, None, opts)
+        ctx, settings = args.context, args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+
+        def make(role: str) -> PrivateBucket:
+            return create_private_bucket(
+                name,
+                ctx=ctx,
+                role=role,
+                data_key_arn=args.data_key_arn,
+                tags=tags,
+                protect=settings.protect,
+                parent=self,
+            )
+
+        self.logs = make("logs")
+        self.static = make("static")
+        self.uploads = make("uploads")
+        self.media = make("media")
+
+        # -- lifecycle --------------------------------------------------------------------
+        def rule(
+            rule_id: str, prefix: str = "", expire_days: int | None = None
+        ) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+            return lifecycle_rule(
+                rule_id,
+                prefix=prefix,
+                expire_days=expire_days,
+                noncurrent_days=settings.noncurrent_version_days,
+                abort_multipart_days=settings.abort_incomplete_upload_days,
+            )
+
+        lifecycles: dict[str, tuple[PrivateBucket, list[aws.s3.BucketLifecycleConfigurationRuleArgs]]] = {
+            "logs": (self.logs, [rule("expire-logs", expire_days=settings.log_expiry_days)]),
+            "static": (self.static, [rule("noncurrent-versions")]),
+            "media": (self.media, [rule("noncurrent-versions")]),
+            "uploads": (
+                self.uploads,
+                [
+                    rule("noncurrent-versions"),
+                    rule("expire-raw-uploads", UPLOADS_PREFIX, args.raw_upload_expiry_days),
+                    rule("expire-rejected-uploads", REJECTED_PREFIX, args.rejected_upload_expiry_days),
+                ],
+            ),
+        }
+        for role, (bucket, rules) in lifecycles.items():
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-{role}-lifecycle",
+                bucket=bucket.bucket.id,
+                rules=rules,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket.versioning]),
+            )
+
+        # -- server access logging: every bucket but the log bucket itself logs there -------
+        # The logs bucket does not log into itself (each delivery would log a delivery); its
+        # writers are AWS services, and object-level reads and writes are audited by CloudTrail.
+        for role, bucket in (("static", self.static), ("uploads", self.uploads), ("media", self.media)):
+            aws.s3.BucketLogging(
+                f"{name}-{role}-access-logging",
+                bucket=bucket.bucket.id,
+                target_bucket=self.logs.bucket.id,
+                target_prefix=f"s3-access/{role}/",
+                opts=child,
+            )
+
+        # -- edge: WAF (us-east-1), certificate, OAC, headers, distribution -------------------
+        edge_key = self._edge_logs_key(name, args)
+        self.firewall = WebFirewall(
+            f"{name}-waf",
+            WebFirewallArgs(
+                context=ctx,
+                settings=settings.firewall,
+                scope="CLOUDFRONT",
+                logs_key_arn=edge_key.arn,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        self.certificate, viewer_certificate = self._viewer_certificate(name, args)
+        self.origin_access_control = aws.cloudfront.OriginAccessControl(
+            f"{name}-oac",
+            name=f"{ctx.prefix}-s3",
+            description="CloudFront signs every origin request to the static and media buckets (SigV4)",
+            origin_access_control_origin_type="s3",
+            signing_behavior="always",
+            signing_protocol="sigv4",
+            opts=child,
+        )
+        headers = aws.cloudfront.ResponseHeadersPolicy(
+            f"{name}-security-headers",
+            name=f"{ctx.prefix}-security-headers",
+            comment="HSTS, nosniff, frame DENY, strict referrer, locked-down CSP",
+            security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
+                strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
+                    access_control_max_age_sec=63_072_000, include_subdomains=True, preload=True, override=True
+                ),
+                content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
+                    override=True
+                ),
+                frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
+                    frame_option="DENY", override=True
+                ),
+                referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
+                    referrer_policy="strict-origin-when-cross-origin", override=True
+                ),
+                content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
+                    content_security_policy=CONTENT_SECURITY_POLICY, override=True
+                ),
+            ),
+            custom_headers_config=aws.cloudfront.ResponseHeadersPolicyCustomHeadersConfigArgs(
+                items=[
+                    aws.cloudfront.ResponseHeadersPolicyCustomHeadersConfigItemArgs(
+                        header="Permissions-Policy", value="camera=(), microphone=(), geolocation=()", override=True
+                    )
+                ]
+            ),
+            opts=child,
+        )
+
+        static_origin, media_origin = "static", "media"
+        self.distribution = aws.cloudfront.Distribution(
+            f"{name}-distribution",
+            comment=f"{ctx.prefix}: static assets and media renditions",
+            enabled=True,
+            is_ipv6_enabled=True,
+            http_version="http2and3",
+            price_class=settings.price_class,
+            default_root_object="index.html",
+            aliases=[settings.domain_name] if settings.domain_name else None,
+            web_acl_id=self.firewall.web_acl.arn,
+            origins=[
+                aws.cloudfront.DistributionOriginArgs(
+                    origin_id=origin_id,
+                    domain_name=bucket.bucket.bucket_regional_domain_name,
+                    origin_access_control_id=self.origin_access_control.id,
+                )
+                for origin_id, bucket in ((static_origin, self.static), (media_origin, self.media))
+            ],
+            default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+                target_origin_id=static_origin,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=["GET", "HEAD", "OPTIONS"],
+                cached_methods=["GET", "HEAD"],
+                compress=True,
+                cache_policy_id=CACHING_OPTIMIZED_POLICY_ID,
+                response_headers_policy_id=headers.id,
+            ),
+            ordered_cache_behaviors=[
+                aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                    path_pattern=f"/{MEDIA_PREFIX}*",
+                    target_origin_id=media_origin,
+                    viewer_protocol_policy="https-only",
+                    allowed_methods=["GET", "HEAD"],
+                    cached_methods=["GET", "HEAD"],
+                    compress=False,  # renditions are already compressed images
+                    cache_policy_id=CACHING_OPTIMIZED_POLICY_ID,
+                    response_headers_policy_id=headers.id,
+                )
+            ],
+            restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+                geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(
+                    restriction_type="blacklist" if settings.blocked_countries else "none",
+                    locations=list(settings.blocked_countries),
+                )
+            ),
+            viewer_certificate=viewer_certificate,
+            tags=tags,
+            opts=child,
+        )
+        if settings.domain_name is not None and settings.hosted_zone_id is not None:
+            aws.route53.Record(
+                f"{name}-alias",
+                zone_id=settings.hosted_zone_id,
+                name=settings.domain_name,
+                type="A",
+                aliases=[
+                    aws.route53.RecordAliasArgs(
+                        name=self.distribution.domain_name,
+                        zone_id=self.distribution.hosted_zone_id,
+                        evaluate_target_health=False,
+                    )
+                ],
+                opts=child,
+            )
+
+        # -- bucket policies: TLS only; origins admit only this distribution -----------------
+        for role, bucket in (("static", self.static), ("media", self.media)):
+            bucket_policy(
+                f"{name}-{role}-policy",
+                bucket=bucket,
+                statements=[self._cloudfront_read(bucket, self.distribution.arn)],
+                parent=self,
+            )
+        bucket_policy(f"{name}-uploads-policy", bucket=self.uploads, statements=[], parent=self)
+        self._standard_logging(name, args)
+        self.register_outputs(
+            {
+                "distributionDomainName": self.distribution.domain_name,
+                "distributionArn": self.distribution.arn,
+                "bucketNames": {
+                    "static": self.static.name,
+                    "uploads": self.uploads.name,
+                    "media": self.media.name,
+                    "logs": self.logs.name,
+                },
+            }
+        )
+
+    @staticmethod
+    def _cloudfront_read(bucket: PrivateBucket, distribution_arn: pulumi.Input[str]) -> dict[str, Any]:
+        return {
+            "Sid": "AllowThisDistributionOnly",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": pulumi.Output.concat(bucket.arn, "/*"),
+            "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+        }
+
+    def _edge_logs_key(self, name: str, args: ContentDeliveryArgs) -> aws.kms.Key:
+        """CloudFront-scope WAF logs must go to a us-east-1 log group, whose KMS key must be in us-east-1 too."""
+        ctx = args.context
+        log_groups = f"arn:{ctx.partition}:logs:{CLOUDFRONT_REGION}:{ctx.account_id}:log-group:*"
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    # The account root, not "*": IAM policies in this account decide further use.
+                    "Sid": "EnableIamPoliciesOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ctx.account_root_arn},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "AllowCloudWatchLogsForThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{CLOUDFRONT_REGION}.{ctx.dns_suffix}"},
+                    "Action": [
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:DescribeKey",
+                    ],
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+                },
+            ],
+        }
+        key = aws.kms.Key(
+            f"{name}-edge-logs-key",
+            description=f"{ctx.prefix}: CloudWatch Logs in {CLOUDFRONT_REGION} (CloudFront WAF logs)",
+            region=CLOUDFRONT_REGION,
+            enable_key_rotation=True,
+            deletion_window_in_days=args.key_deletion_window_days,
+            is_enabled=True,
+            bypass_policy_lockout_safety_check=False,
+            policy=pulumi.Output.json_dumps(policy),
+            tags={**args.tags, "Name": f"{ctx.prefix}-edge-logs"},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.settings.protect),
+        )
+        aws.kms.Alias(
+            f"{name}-edge-logs-key-alias",
+            name=f"alias/{ctx.prefix}-edge-logs",
+            target_key_id=key.key_id,
+            region=CLOUDFRONT_REGION,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return key
+
+    def _viewer_certificate(
+        self, name: str, args: ContentDeliveryArgs
+    ) -> tuple[aws.acm.Certificate | None, aws.cloudfront.DistributionViewerCertificateArgs]:
+        settings = args.settings
+        if settings.domain_name is None or settings.hosted_zone_id is None:
+            # Documented fallback: the *.cloudfront.net certificate. CloudFront then fixes the
+            # viewer security policy at TLSv1, which no setting can raise (CloudFront.7/.15 exemption).
+            return None, aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True)
+        child = pulumi.ResourceOptions(parent=self)
+        certificate = aws.acm.Certificate(
+            f"{name}-certificate",
+            domain_name=settings.domain_name,
+            validation_method="DNS",
+            key_algorithm="EC_prime256v1",
+            region=CLOUDFRONT_REGION,  # CloudFront takes certificates from us-east-1 only
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+        )
+        # One domain name, so exactly one validation record (no resources created in an apply).
+        options = certificate.domain_validation_options
+        record = aws.route53.Record(
+            f"{name}-certificate-validation-record",
+            zone_id=settings.hosted_zone_id,
+            name=options.apply(lambda o: (o[0].resource_record_name or "") if o else ""),
+            type=options.apply(lambda o: (o[0].resource_record_type or "CNAME") if o else "CNAME"),
+            records=[options.apply(lambda o: (o[0].resource_record_value or "") if o else "")],
+            ttl=300,
+            allow_overwrite=True,
+            opts=child,
+        )
+        validation = aws.acm.CertificateValidation(
+            f"{name}-certificate-validation",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=[record.fqdn],
+            region=CLOUDFRONT_REGION,
+            opts=child,
+        )
+        return certificate, aws.cloudfront.DistributionViewerCertificateArgs(
+            acm_certificate_arn=validation.certificate_arn,
+            ssl_support_method="sni-only",
+            minimum_protocol_version=MINIMUM_TLS,
+        )
+
+    def _standard_logging(self, name: str, args: ContentDeliveryArgs) -> None:
+        """CloudFront standard logging v2: CloudWatch Logs vended delivery into the logs bucket.
+
+        Legacy standard logging writes with S3 ACLs (the bucket must allow them); v2 delivers
+        through the logs service principal and a bucket policy, so the logs bucket keeps ACLs
+        disabled. The delivery source for a distribution must be created in us-east-1.
+        """
+        ctx = args.context
+        child = pulumi.ResourceOptions(parent=self)
+        source_name = f"{ctx.prefix}-cdn-access"
+        prefix = "cloudfront"
+        source = aws.cloudwatch.LogDeliverySource(
+            f"{name}-access-log-source",
+            name=source_name,
+            log_type="ACCESS_LOGS",
+            resource_arn=self.distribution.arn,
+            region=CLOUDFRONT_REGION,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        destination = aws.cloudwatch.LogDeliveryDestination(
+            f"{name}-access-log-destination",
+            name=f"{ctx.prefix}-cdn-logs-bucket",
+            output_format="parquet",
+            delivery_destination_configuration=aws.cloudwatch.LogDeliveryDestinationDeliveryDestinationConfigurationArgs(
+                destination_resource_arn=pulumi.Output.concat(self.logs.arn, f"/{prefix}")
+            ),
+            region=CLOUDFRONT_REGION,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        logs_policy = bucket_policy(
+            f"{name}-logs-policy",
+            bucket=self.logs,
+            statements=[
+                {
+                    "Sid": "AllowS3ServerAccessLogsFromOurBuckets",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": pulumi.Output.concat(self.logs.arn, "/s3-access/*"),
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                        "ArnLike": {"aws:SourceArn": [self.static.arn, self.uploads.arn, self.media.arn]},
+                    },
+                },
+                {
+                    "Sid": "AllowCloudFrontStandardLoggingV2",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": pulumi.Output.concat(self.logs.arn, f"/{prefix}/*"),
+                    "Condition": {
+                        "StringEquals": {
+                            "aws:SourceAccount": ctx.account_id,
+                            "s3:x-amz-acl": "bucket-owner-full-control",
+                        },
+                        "ArnLike": {"aws:SourceArn": source.arn},
+                    },
+                },
+            ],
+            parent=self,
+        )
+        aws.cloudwatch.LogDelivery(
+            f"{name}-access-log-delivery",
+            delivery_source_name=source.name,
+            delivery_destination_arn=destination.arn,
+            region=CLOUDFRONT_REGION,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs_policy]),
+        )

@@ -1,0 +1,234 @@
+"""The upload path: presigned-POST issuer (upload_url) and the thumbnailer behind the uploads bucket."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.content_delivery import MEDIA_PREFIX, REJECTED_PREFIX, UPLOADS_PREFIX
+from components.context import DeploymentContext
+from components.python_function import PythonFunction, PythonFunctionArgs
+from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
+
+#: Image types the thumbnailer can decode, with the extension an upload key gets.
+SUPPORTED_CONTENT_TYPES: Mapping[str, str] = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+#: Square renditions, in pixels.
+RENDITION_SIZES: tuple[int, ...] = (150, 300, 600, 1200)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UploadSettings:
+    """``<project>:uploads`` in the stack config."""
+
+    allowed_content_types: Sequence[str] = tuple(SUPPORTED_CONTENT_TYPES)
+    #: Largest declared (and enforced, content-length-range) upload size in bytes.
+    max_bytes: int = 15 * 1024 * 1024
+    min_bytes: int = 1
+    #: Lifetime of a presigned POST (seconds).
+    url_expiry_seconds: int = 300
+    #: Days raw uploads are kept after upload (the renditions are made within seconds).
+    raw_expiry_days: int = 7
+    #: Days rejected uploads are kept for inspection.
+    rejected_expiry_days: int = 30
+    log_retention_days: int = 365
+    #: Reserved concurrency of the upload_url function (caps presigning bursts).
+    reserved_concurrency: int = 50
+
+    def __post_init__(self) -> None:
+        if not self.allowed_content_types:
+            raise ArgsError("allowed_content_types", "allow at least one content type")
+        for index, content_type in enumerate(self.allowed_content_types):
+            require_choice(f"allowed_content_types[{index}]", content_type, tuple(SUPPORTED_CONTENT_TYPES))
+        require_int_range("min_bytes", self.min_bytes, 1, 5 * 1024**3)
+        # A POST upload is a single PUT: S3 caps it at 5 GiB.
+        require_int_range("max_bytes", self.max_bytes, self.min_bytes, 5 * 1024**3)
+        require_int_range("url_expiry_seconds", self.url_expiry_seconds, 30, 3600)
+        require_int_range("raw_expiry_days", self.raw_expiry_days, 1, 365)
+        require_int_range("rejected_expiry_days", self.rejected_expiry_days, 1, 365)
+        require_int_range("reserved_concurrency", self.reserved_concurrency, 1, 1000)
+        require_log_retention("log_retention_days", self.log_retention_days)
+
+    @property
+    def content_type_extensions(self) -> dict[str, str]:
+        return {content_type: SUPPORTED_CONTENT_TYPES[content_type] for content_type in self.allowed_content_types}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThumbnailSettings:
+    """``<project>:thumbnails`` in the stack config."""
+
+    #: ``webp`` (keeps alpha, smaller) or ``jpeg`` (alpha flattened on white).
+    format: str = "webp"
+    quality: int = 80
+    #: Decompression-bomb limit: images declaring more pixels are rejected before decoding.
+    max_pixels: int = 50_000_000
+    memory_mb: int = 2048
+    timeout_seconds: int = 60
+    reserved_concurrency: int = 20
+    log_retention_days: int = 365
+
+    def __post_init__(self) -> None:
+        require_choice("format", self.format, ("webp", "jpeg"))
+        require_int_range("quality", self.quality, 1, 100)
+        require_int_range("max_pixels", self.max_pixels, 1_440_000, 200_000_000)
+        require_int_range("memory_mb", self.memory_mb, 512, 10_240)
+        require_int_range("timeout_seconds", self.timeout_seconds, 5, 900)
+        require_int_range("reserved_concurrency", self.reserved_concurrency, 1, 1000)
+        require_log_retention("log_retention_days", self.log_retention_days)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MediaPipelineArgs:
+    context: DeploymentContext
+    uploads: UploadSettings
+    thumbnails: ThumbnailSettings
+    #: Browser origins the REST API admits (CORS); upload_url echoes only these.
+    allowed_origins: Sequence[str] = ()
+    uploads_bucket_name: pulumi.Input[str]
+    uploads_bucket_arn: pulumi.Input[str]
+    media_bucket_name: pulumi.Input[str]
+    media_bucket_arn: pulumi.Input[str]
+    data_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class MediaPipeline(pulumi.ComponentResource):
+    """``upload_url`` (behind the REST API) and ``thumbnailer`` (S3 ObjectCreated on ``uploads/``).
+
+    upload_url may only write ``uploads/*`` in the uploads bucket; the thumbnailer reads and
+    deletes there, parks rejects under ``rejected/`` and writes renditions only under
+    ``media/`` of the media bucket — a different bucket, so its output can never trigger it.
+    """
+
+    upload_url: PythonFunction
+    thumbnailer: PythonFunction
+
+    def __init__(self, name: str, args: MediaPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("social-backend:media_pipeline:MediaPipeline", name, None, opts)
+        ctx, uploads, thumbs = args.context, args.uploads, args.thumbnails
+        child = pulumi.ResourceOptions(parent=self)
+
+        def objects(bucket_arn: pulumi.Input[str], prefix: str) -> pulumi.Output[str]:
+            return pulumi.Output.concat(bucket_arn, "/", prefix, "*")
+
+        self.upload_url = PythonFunction(
+            f"{name}-upload-url",
+            PythonFunctionArgs(
+                source="upload_url",
+                description="Issues presigned POSTs for uploads/{sub}/{uuid}.{ext}",
+                memory_mb=256,
+                timeout_seconds=10,
+                reserved_concurrency=uploads.reserved_concurrency,
+                log_retention_days=uploads.log_retention_days,
+                environment={
+                    "UPLOADS_BUCKET": args.uploads_bucket_name,
+                    "DATA_KEY_ARN": args.data_key_arn,
+                    "ALLOWED_CONTENT_TYPES": json.dumps(uploads.content_type_extensions),
+                    "MIN_BYTES": str(uploads.min_bytes),
+                    "MAX_BYTES": str(uploads.max_bytes),
+                    "URL_EXPIRY_SECONDS": str(uploads.url_expiry_seconds),
+                    "ALLOWED_ORIGINS": json.dumps(list(args.allowed_origins)),
+                },
+                statements=[
+                    {
+                        # The presigned POST is signed with this role: it can only ever write uploads/.
+                        "Sid": "PutRawUploads",
+                        "Effect": "Allow",
+                        "Action": ["s3:PutObject"],
+                        "Resource": [objects(args.uploads_bucket_arn, UPLOADS_PREFIX)],
+                    },
+                    {
+                        "Sid": "EncryptUploadsWithDataKey",
+                        "Effect": "Allow",
+                        "Action": ["kms:GenerateDataKey"],
+                        "Resource": [args.data_key_arn],
+                    },
+                ],
+                context=ctx,
+                data_key_arn=args.data_key_arn,
+                logs_key_arn=args.logs_key_arn,
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        self.thumbnailer = PythonFunction(
+            f"{name}-thumbnailer",
+            PythonFunctionArgs(
+                source="thumbnailer",
+                description="Validates uploaded images and writes square renditions to the media bucket",
+                memory_mb=thumbs.memory_mb,
+                timeout_seconds=thumbs.timeout_seconds,
+                reserved_concurrency=thumbs.reserved_concurrency,
+                log_retention_days=thumbs.log_retention_days,
+                dead_letter_queue=True,
+                environment={
+                    "UPLOADS_BUCKET": args.uploads_bucket_name,
+                    "MEDIA_BUCKET": args.media_bucket_name,
+                    "RENDITION_FORMAT": thumbs.format,
+                    "RENDITION_QUALITY": str(thumbs.quality),
+                    "RENDITION_SIZES": ",".join(str(size) for size in RENDITION_SIZES),
+                    "MAX_PIXELS": str(thumbs.max_pixels),
+                },
+                statements=[
+                    {
+                        "Sid": "ReadAndRemoveRawUploads",
+                        "Effect": "Allow",
+                        "Action": ["s3:GetObject", "s3:DeleteObject"],
+                        "Resource": [objects(args.uploads_bucket_arn, UPLOADS_PREFIX)],
+                    },
+                    {
+                        "Sid": "ParkRejectedUploads",
+                        "Effect": "Allow",
+                        "Action": ["s3:PutObject"],
+                        "Resource": [objects(args.uploads_bucket_arn, REJECTED_PREFIX)],
+                    },
+                    {
+                        "Sid": "WriteRenditions",
+                        "Effect": "Allow",
+                        "Action": ["s3:PutObject"],
+                        "Resource": [objects(args.media_bucket_arn, MEDIA_PREFIX)],
+                    },
+                    {
+                        "Sid": "UseDataKeyForBuckets",
+                        "Effect": "Allow",
+                        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                        "Resource": [args.data_key_arn],
+                    },
+                ],
+                context=ctx,
+                data_key_arn=args.data_key_arn,
+                logs_key_arn=args.logs_key_arn,
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        permission = aws.lambda_.Permission(
+            f"{name}-thumbnailer-s3-invoke",
+            action="lambda:InvokeFunction",
+            function=self.thumbnailer.function.name,
+            principal="s3.amazonaws.com",
+            source_arn=args.uploads_bucket_arn,
+            source_account=ctx.account_id,
+            opts=child,
+        )
+        aws.s3.BucketNotification(
+            f"{name}-uploads-notification",
+            bucket=args.uploads_bucket_name,
+            lambda_functions=[
+                aws.s3.BucketNotificationLambdaFunctionArgs(
+                    id="thumbnailer",
+                    lambda_function_arn=self.thumbnailer.function.arn,
+                    events=["s3:ObjectCreated:*"],
+                    filter_prefix=UPLOADS_PREFIX,
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
+        self.register_outputs(
+            {"uploadUrlFunction": self.upload_url.function.name, "thumbnailerFunction": self.thumbnailer.function.name}
+        )

@@ -131,7 +131,9 @@ object (for example `{"log-group-retention": {"minimumRetentionDays": 30}}`).
 - **dev**: as prod, but every *resilience* policy is advisory (multi-AZ, deletion protection,
   final snapshots, backups, key deletion windows, `protect`: dev is disposable and sized for
   cost), log retention stays mandatory with a 7-day minimum (explicit retention still bounds
-  cost), Cognito MFA may be OPTIONAL, introspection may stay on, and the two
+  cost), Cognito MFA may be OPTIONAL (stack config `mfa`, also accepted by the AppSync pool
+  check), Cognito threat protection may run in AUDIT mode (the Plus tier is priced per user;
+  AUDIT still records risk events), introspection may stay on, and the two
   `preview-unknown-*` policies are advisory (see above). Encryption, least
   privilege and network exposure are mandatory in dev too: they are cheap and a leak from
   dev is still a leak.

@@ -46,10 +46,18 @@ DOMAIN_V2 = "aws:apigatewayv2/domainName:DomainName"
             {"type": "array", "items": {"type": "string"}},
             ["COGNITO_USER_POOLS", "AWS_IAM", "CUSTOM", "JWT"],
             "authorization types accepted",
-        )
+        ),
+        Param(
+            "allowCorsPreflight",
+            {"type": "boolean"},
+            True,
+            "OPTIONS methods (CORS preflight cannot carry credentials; checkov CKV_AWS_59 skips them too)",
+        ),
     ],
 )
 def method_authorized(r: Res, cfg: Settings) -> Iterator[str]:
+    if _is_cors_preflight(r, cfg):
+        return
     key = "authorization" if r.type == METHOD else "authorizationType"
     mode = r.req(key)
     if mode not in cfg["allowedAuthorization"]:
@@ -58,13 +66,19 @@ def method_authorized(r: Res, cfg: Settings) -> Iterator[str]:
         yield f"{r.label}: {mode} without an authorizer_id"
 
 
-require_set(
+def _is_cors_preflight(r: Res, cfg: Settings) -> bool:
+    if not cfg["allowCorsPreflight"]:
+        return False
+    if r.type == METHOD:
+        return bool(r.req("httpMethod") == "OPTIONS")
+    return str(r.req("routeKey") or "").startswith("OPTIONS ")
+
+
+@resource_rule(
     "apigateway-request-validation",
-    path="requestValidatorId",
-    what="requests are not validated",
     pack=COMPLIANCE,
     types=[METHOD],
-    description="REST methods validate requests (request validator).",
+    description="REST methods validate requests (request validator); CORS preflight OPTIONS methods carry no request to validate.",
     severity="low",
     remediation="Create an aws.apigateway.RequestValidator and pass request_validator_id.",
     category="hygiene",
@@ -72,6 +86,11 @@ require_set(
     cdk_nag=["APIG2"],
     checkov=["CKV2_AWS_53"],
 )
+def request_validation(r: Res, _: Settings) -> Iterator[str]:
+    if r.req("httpMethod") == "OPTIONS":
+        return
+    if r.get("requestValidatorId") in (None, ""):
+        yield f"{r.label}: requests are not validated (requestValidatorId is not set)"
 
 
 @resource_rule(

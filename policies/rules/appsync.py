@@ -193,8 +193,9 @@ def introspection(r: Res, _: Settings) -> Iterator[str]:
     category="least-privilege",
     rows=[17, 26],
     other=["gap:7.1"],
+    params=[Param("allowOptional", {"type": "boolean"}, False, "accept an OPTIONAL-MFA pool (dev stacks)")],
 )
-def cognito_pool(stack: Stack, _: Settings) -> Iterator[StackFinding]:
+def cognito_pool(stack: Stack, cfg: Settings) -> Iterator[StackFinding]:
     for api in stack.of(API):
 
         def check(api: Res = api) -> Iterator[str]:
@@ -210,7 +211,8 @@ def cognito_pool(stack: Stack, _: Settings) -> Iterator[StackFinding]:
             if not pools:
                 yield f"{api.label}: its Cognito user pool is not declared in this stack"
             for pool in pools:
-                if pool.req("mfaConfiguration") != "ON":
+                allowed = ("ON", "OPTIONAL") if cfg["allowOptional"] else ("ON",)
+                if pool.req("mfaConfiguration") not in allowed:
                     yield f"{api.label}: user pool {pool.name!r} does not enforce MFA"
 
         yield from guarded(api, check)

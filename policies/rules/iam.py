@@ -205,8 +205,9 @@ def kms_decrypt_all(r: Res, _: Settings) -> Iterator[str]:
 @resource_rule(
     "iam-no-privilege-escalation",
     description=(
-        "Identity policies grant no privilege-escalation or credential-exposure actions, and no resource-exposure "
-        "(permissions-management) actions on '*' (policy_sentry audit lists)."
+        "Identity policies grant no privilege-escalation or credential-exposure actions (policy_sentry audit lists): "
+        "IAM/STS ones never; compute ones (lambda:, ec2:RunInstances, glue:, cloudformation: ...) only on named "
+        "resources and never together with iam:PassRole; resource-exposure (permissions-management) ones never on '*'."
     ),
     severity="critical",
     remediation="Remove the action; if a workload truly needs it, scope it and record an exemption with the reason.",
@@ -216,19 +217,31 @@ def kms_decrypt_all(r: Res, _: Settings) -> Iterator[str]:
 )
 def privilege_escalation(r: Res, _: Settings) -> Iterator[str]:
     try:
-        for where, statement in allow_statements(r):
-            for action in sorted(set(_expanded(statement.actions))):
-                if action == "*":
-                    yield f"{r.label}: {where} grants every action, including privilege escalation"
-                    continue
-                risk = iam_kb.risk_of(action)
-                if risk is None:
-                    continue
-                if risk.startswith("resource exposure") and "*" not in statement.resources:
-                    continue
-                yield f"{r.label}: {where} grants {action} ({risk})"
+        statements = list(allow_statements(r))
     except iamdoc.DocumentError:
         return
+    passes_roles = any("iam:passrole" in {a.lower() for a in _expanded(s.actions)} for _, s in statements)
+    for where, statement in statements:
+        unscoped = "*" in statement.resources or bool(statement.not_resources)
+        for action in sorted(set(_expanded(statement.actions))):
+            if action == "*":
+                yield f"{r.label}: {where} grants every action, including privilege escalation"
+                continue
+            risk = iam_kb.risk_of(action)
+            if risk is None:
+                continue
+            service = action.split(":", 1)[0].lower()
+            if risk == "privilege escalation" and service not in ("iam", "sts"):
+                # Rhino's escalation paths for compute services need a role to pass (or any
+                # function/instance to act on): on named resources without iam:PassRole they do not escalate.
+                if not unscoped and not passes_roles:
+                    continue
+                why = "on '*'" if unscoped else "together with iam:PassRole"
+                yield f"{r.label}: {where} grants {action} {why} (privilege escalation)"
+                continue
+            if risk.startswith("resource exposure") and not unscoped:
+                continue
+            yield f"{r.label}: {where} grants {action} ({risk})"
 
 
 @resource_rule(

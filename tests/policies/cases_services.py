@@ -400,6 +400,15 @@ CASES: list[Case] = [
         bad=({"authorizationType": "NONE"},),
     ),
     Case("apigateway-request-validation", METHOD, {"requestValidatorId": "v"}, missing=("requestValidatorId",)),
+    Case("apigateway-request-validation", METHOD, {"httpMethod": "OPTIONS"}),
+    Case("apigateway-method-authorized", METHOD, {"httpMethod": "OPTIONS", "authorization": "NONE"}),
+    Case(
+        "apigateway-method-authorized",
+        METHOD,
+        {"httpMethod": "GET", "authorization": "AWS_IAM"},
+        bad=({"httpMethod": "OPTIONS", "authorization": "NONE"},),
+        config={"allowCorsPreflight": False},
+    ),
     Case("apigateway-access-logging", STAGE, STAGE_OK, missing=("accessLogSettings", "accessLogSettings.format")),
     Case(
         "apigateway-access-logging",

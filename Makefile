@@ -40,8 +40,11 @@ test: lint typecheck unit ## Every check: lint, types, all tests
 plan: install ## Offline preview of a stack: make plan STACK=dev|prod
 	$(PY) -m offline.plan --stack "$(STACK)"
 
-bench: install ## Benchmarks: print wall time and peak memory figures
+bench: install ## Benchmarks (figures only, never pass/fail): plan, graph queries, thumbnails vs sharp
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/graph_bench.py
+	cd benchmarks/node && npm ci --silent --no-audit --no-fund
+	$(PY) benchmarks/thumbnail_bench.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache

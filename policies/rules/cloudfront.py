@@ -166,7 +166,7 @@ def custom_certificate(r: Res, _: Settings) -> Iterator[str]:
 def viewer_tls(r: Res, cfg: Settings) -> Iterator[str]:
     version = r.req("viewerCertificate.minimumProtocolVersion")
     if version not in cfg["allowedVersions"]:
-        yield f"{r.label}: minimum viewer protocol is {version!r}"
+        yield f"{r.label}: minimum viewer protocol is {version or 'not set (TLSv1 with the default certificate)'}"
 
 
 @resource_rule(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import UNKNOWN_BOOL, Case
+from tests.policies.conftest import UNKNOWN_BOOL, Case
 
 NEPTUNE = "aws:neptune/cluster:Cluster"
 INSTANCE = "aws:neptune/clusterInstance:ClusterInstance"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from conftest import Case
+from tests.policies.conftest import Case
 
 FN = "aws:lambda/function:Function"
 API = "aws:appsync/graphQLApi:GraphQLApi"
@@ -71,7 +72,7 @@ API_OK = {
     "introspectionConfig": "DISABLED",
 }
 
-POOL_OK = {
+POOL_OK: dict[str, Any] = {
     "passwordPolicy": {
         "minimumLength": 12.0,
         "requireLowercase": True,
@@ -329,7 +330,7 @@ CASES: list[Case] = [
         {**POOL_OK, "passwordPolicy": {**POOL_OK["passwordPolicy"], "minimumLength": 14.0}},
         bad=({"passwordPolicy.minimumLength": 12.0},),
         config={"minimumLength": 14},
-    ),  # type: ignore[dict-item]
+    ),
     Case(
         "cognito-mfa-required",
         POOL,

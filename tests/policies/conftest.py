@@ -18,7 +18,9 @@ from pulumi_policy import (
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
+    ResourceValidationPolicy,
     StackValidationArgs,
+    StackValidationPolicy,
 )
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
@@ -75,10 +77,13 @@ def validate_resource(
 ) -> list[str]:
     """Run one policy on one resource; returns the reported messages."""
     messages: list[str] = []
+
+    def report(message: str, _urn: str | None = None) -> None:
+        messages.append(message)
+
     policy = to_policy(rule(policy_name))
-    policy.validate(
-        resource_args(res_type, props, name=name, config=config, protect=protect), lambda m, _u=None: messages.append(m)
-    )  # type: ignore[call-arg, arg-type]
+    assert isinstance(policy, ResourceValidationPolicy)
+    policy.validate(resource_args(res_type, props, name=name, config=config, protect=protect), report)
     return messages
 
 
@@ -132,8 +137,13 @@ class Reported:
 
 def validate_stack(policy_name: str, resources: list[R], config: Mapping[str, Any] | None = None) -> list[Reported]:
     found: list[Reported] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        found.append(Reported(message, urn))
+
     policy = to_policy(rule(policy_name))
-    policy.validate(stack_args(resources, config), lambda m, u=None: found.append(Reported(m, u)))  # type: ignore[call-arg, arg-type]
+    assert isinstance(policy, StackValidationPolicy)
+    policy.validate(stack_args(resources, config), report)
     return found
 
 

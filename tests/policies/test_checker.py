@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from policies.check import main, run_checker

@@ -7,7 +7,7 @@ import runpy
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pulumi_policy
 import pytest
 import yaml

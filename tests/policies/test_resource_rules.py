@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import cases_foundation
-import cases_services
 import pytest
-from conftest import Case, check_case, unknown_reported, validate_resource
+
+from tests.policies import cases_foundation, cases_services
+from tests.policies.conftest import Case, check_case, unknown_reported, validate_resource
 
 CASES: list[Case] = [*cases_foundation.CASES, *cases_services.CASES]
 ALWAYS_VIOLATING = [*cases_foundation.ALWAYS_VIOLATING, *cases_services.ALWAYS_VIOLATING]

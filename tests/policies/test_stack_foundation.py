@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import UNKNOWN, R, validate_stack
+
+from tests.policies.conftest import UNKNOWN, R, validate_stack
 
 CLUSTER = "aws:neptune/cluster:Cluster"
 INSTANCE = "aws:neptune/clusterInstance:ClusterInstance"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import UNKNOWN, R, validate_stack
+from tests.policies.conftest import UNKNOWN, R, validate_stack
 
 BUCKET = "aws:s3/bucket:Bucket"
 FN = "aws:lambda/function:Function"

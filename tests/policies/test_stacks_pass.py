@@ -28,7 +28,6 @@ OPEN_GAPS: dict[tuple[str, str], str] = {
         "content-distribution",
     ): "no ACM certificate/alias: the default *.cloudfront.net cert",
     ("cloudfront-viewer-tls12", "content-distribution"): "the default certificate cannot enforce TLSv1.2_2021",
-    ("lambda-reserved-concurrency", "media-upload-url-function"): "prod sets no reserved concurrency for upload_url",
 }
 
 

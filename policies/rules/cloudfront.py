@@ -101,23 +101,53 @@ def failover(r: Res, _: Settings) -> Iterator[str]:
         yield f"{r.label}: no origin group"
 
 
-@resource_rule(
+LOG_DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
+LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
+
+
+@stack_rule(
     "cloudfront-access-logging",
     pack=COMPLIANCE,
-    description="Distributions log requests (standard logging to a bucket).",
+    description=(
+        "Distributions log requests: legacy standard logging to a bucket, or standard logging v2 "
+        "(a CloudWatch log delivery source of type ACCESS_LOGS for the distribution, delivered somewhere)."
+    ),
     severity="medium",
-    remediation="Set logging_config={'bucket': <log bucket>.bucket_domain_name, 'prefix': ...}.",
+    remediation=(
+        "Add aws.cloudwatch.LogDeliverySource(resource_arn=dist.arn, log_type='ACCESS_LOGS') with a "
+        "LogDeliveryDestination and LogDelivery (v2), or logging_config={'bucket': ...} (legacy)."
+    ),
     category="logging",
     rows=[53],
     fsbp=["CloudFront.5"],
     cdk_nag=["CFR3"],
     checkov=["CKV_AWS_86"],
     other=["pulumi-cp:cloudfront-distribution-enable-access-logging"],
-    **_META,
 )
-def access_logging(r: Res, _: Settings) -> Iterator[str]:
-    if r.get("loggingConfig.bucket") in (None, ""):
-        yield f"{r.label}: access logging is off"
+def access_logging(stack: Stack, _: Settings) -> Iterator[StackFinding]:
+    for dist in stack.of(DISTRIBUTION):
+
+        def check(dist: Res = dist) -> Iterator[str]:
+            if dist.get("loggingConfig.bucket") not in (None, ""):
+                return
+            sources = [
+                source
+                for source in stack.referrers(dist, "resourceArn", LOG_DELIVERY_SOURCE)
+                if source.req("logType") == "ACCESS_LOGS"
+            ]
+            delivered = [
+                source
+                for source in sources
+                if any(
+                    stack.refers(delivery, "deliverySourceName", source, str(source.get("name") or ""))
+                    for delivery in stack.of(LOG_DELIVERY)
+                )
+            ]
+            if not delivered:
+                detail = "a v2 log delivery source has no delivery" if sources else "no standard logging (legacy or v2)"
+                yield f"{dist.label}: access logging is off ({detail})"
+
+        yield from guarded(dist, check)
 
 
 @resource_rule(

@@ -474,7 +474,6 @@ CASES: list[Case] = [
         unknown=("defaultCacheBehavior",),
     ),
     Case("cloudfront-origin-failover", DIST, DIST_OK, missing=("originGroups",)),
-    Case("cloudfront-access-logging", DIST, DIST_OK, missing=("loggingConfig",)),
     Case(
         "cloudfront-custom-certificate",
         DIST,

@@ -660,3 +660,23 @@ def test_a_functions_dead_letter_queue_needs_no_dlq_of_its_own() -> None:
     fn = R(FN, "fn", {"deadLetterConfig": {"targetArn": "x"}}, deps={"deadLetterConfig": ["fn-dlq"]})
     assert validate_stack("sqs-queue-dead-letter", [dlq, fn]) == []
     assert validate_stack("sqs-queue-dead-letter", [dlq])
+
+
+def test_cloudfront_access_logging_legacy_or_v2() -> None:
+    legacy = R(DIST, "cdn", {"loggingConfig": {"bucket": "logs.s3.amazonaws.com"}})
+    assert validate_stack("cloudfront-access-logging", [legacy]) == []
+    dist = R(DIST, "cdn", {})
+    source = R(
+        "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+        "src",
+        {"name": "cdn-access", "logType": "ACCESS_LOGS", "resourceArn": "x"},
+        deps={"resourceArn": ["cdn"]},
+    )
+    delivery = R(
+        "aws:cloudwatch/logDelivery:LogDelivery",
+        "delivery",
+        {"deliverySourceName": "cdn-access", "deliveryDestinationArn": "d"},
+    )
+    assert validate_stack("cloudfront-access-logging", [dist, source, delivery]) == []
+    assert "no delivery" in validate_stack("cloudfront-access-logging", [dist, source])[0].message
+    assert validate_stack("cloudfront-access-logging", [dist])

@@ -22,7 +22,6 @@ pytestmark = pytest.mark.skipif(
 
 #: (policy, resource name) -> why it is still open in the program (reported to its owner).
 OPEN_GAPS: dict[tuple[str, str], str] = {
-    ("cloudfront-access-logging", "content-distribution"): "the distribution has no logging_config yet",
     (
         "cloudfront-custom-certificate",
         "content-distribution",

@@ -10,7 +10,7 @@ PYTHON ?= $(shell pyenv which python3.12 2>/dev/null || command -v python3.12 ||
 STACK  ?= dev
 SRC    := $(wildcard __main__.py components offline policies functions scripts benchmarks tests)
 
-.PHONY: help install layers test lint typecheck unit plan bench clean
+.PHONY: help install layers test lint typecheck unit plan check policy-docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,8 +37,14 @@ unit: install ## pytest; "no tests collected" (exit 5) is a failure, not a pass
 
 test: lint typecheck unit ## Every check: lint, types, all tests
 
-plan: install ## Offline preview of a stack: make plan STACK=dev|prod
+plan: install ## Offline preview of a stack with the packs' verdicts: make plan STACK=dev|prod
 	$(PY) -m offline.plan --stack "$(STACK)"
+
+check: install ## Both policy packs over a stack, offline: make check STACK=prod [FORMAT=json|sarif]
+	$(PY) -m policies.check --program . --stack "$(STACK)" --format "$(or $(FORMAT),text)"
+
+policy-docs: install ## Regenerate policies/README.md (the policy table)
+	$(PY) -m policies.docs --write
 
 bench: install ## Benchmarks (figures only, never pass/fail): plan, graph queries, thumbnails vs sharp
 	$(PY) benchmarks/run.py

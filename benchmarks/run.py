@@ -49,6 +49,25 @@ def main() -> None:
     print(f"{'import floor':28}{floor_wall:>15.3f}{floor_mem:>17.1f}")
     print(f"{f'plan {options.stack} ({plan_info["resources"]:.0f} resources)':28}{plan_wall:>15.3f}{plan_mem:>17.1f}")
     print(f"{'ratio plan / floor':28}{plan_wall / floor_wall:>15.2f}{plan_mem / floor_mem:>17.2f}")
+    policy_figures(options.stack, options.runs)
+
+
+def policy_figures(stack: str, runs: int) -> None:
+    """Evaluating both packs over the stack's recorded resources (in-process, no program run timed)."""
+    sys.path.insert(0, str(HERE.parent))
+    from offline.runner import run_program
+    from policies.bench import bench_resources
+
+    figures = bench_resources(run_program(HERE.parent, stack).resources, repeat=runs)
+    print(
+        f"\nBoth policy packs ({figures.policies} policies) over {stack} ({figures.resources} resources), {runs} runs"
+    )
+    print(
+        f"  best {figures.total_seconds_best * 1000:.1f} ms, median {figures.total_seconds_median * 1000:.1f} ms, "
+        f"{figures.per_resource_ms * 1000:.1f} us per resource"
+    )
+    for name, ms in figures.slowest_policies:
+        print(f"  slowest: {name:<45} {ms:8.2f} ms")
 
 
 if __name__ == "__main__":

@@ -204,7 +204,12 @@ class Notifications(pulumi.ComponentResource):
             range_key="deviceId",
             indexes=[
                 aws.dynamodb.TableGlobalSecondaryIndexArgs(
-                    name="byTokenHash", hash_key="tokenHash", projection_type="KEYS_ONLY"
+                    name="byTokenHash",
+                    # key_schemas, not the deprecated hash_key (pulumi-aws 7.x)
+                    key_schemas=[
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name="tokenHash", key_type="HASH")
+                    ],
+                    projection_type="KEYS_ONLY",
                 )
             ],
         )

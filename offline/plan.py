@@ -3,7 +3,9 @@
     python -m offline.plan --stack prod [--program DIR]
 
 Runs the program under the mock runtime (see ``offline.runner``) and prints the
-resources grouped by component, with counts. Exit 2 with a one-line error when the
+resources grouped by component, with counts, each followed by what the policy packs
+say of it (``!`` lines), and the packs' verdict. Exit 1 on a mandatory violation (as
+``pulumi preview`` with the packs would), 2 when the stack or its config is wrong. Exit 2 with a one-line error when the
 stack or its config is wrong.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pulumi
@@ -20,9 +22,13 @@ import pulumi
 from offline.mocks import RecordedResource
 from offline.runner import REPO_ROOT, ProgramError, ProgramRun, run_program
 from offline.stackfiles import StackFileError
+from policies import packconfig
+from policies.evaluate import Report, evaluate
 
 
-def render_tree(run: ProgramRun) -> str:
+def render_tree(run: ProgramRun, findings: Mapping[str, Sequence[str]] | None = None) -> str:
+    """The resource tree; ``findings`` (URN -> lines) are printed under their resource."""
+    findings = findings or {}
     children: dict[str, list[RecordedResource]] = defaultdict(list)
     urns = {r.urn for r in run.resources}
     for resource in run.resources:
@@ -40,6 +46,7 @@ def render_tree(run: ProgramRun) -> str:
             if resource.custom:
                 protected = "  [protected]" if resource.protect else ""
                 lines.append(f"{indent}+ {resource.type:<58} {resource.name}{protected}")
+                lines.extend(f"{indent}    ! {finding}" for finding in findings.get(resource.urn, ()))
             else:
                 lines.append(f"{indent}{resource.type} {resource.name!r} ({descendants(resource.urn)} resources)")
                 walk(resource.urn, depth + 1)
@@ -65,9 +72,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StackFileError, pulumi.RunError, ProgramError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    report = policy_report(run)
     print(f"Offline plan for {run.project}/{run.stack} (mock runtime: no credentials, nothing is created)\n")
-    print(render_tree(run))
-    return 0
+    by_urn = {
+        urn: [f"{f.enforcement} {f.rule.name}: {f.violation.message}" for f in found]
+        for urn, found in report.by_urn().items()
+    }
+    print(render_tree(run, by_urn))
+    for line in by_urn.get("", []):
+        print(f"  ! {line}")
+    print(f"\n{report.summary()}")
+    # Like `pulumi preview` with the packs: a mandatory violation fails the preview.
+    return 0 if report.passed else 1
+
+
+def policy_report(run: ProgramRun) -> Report:
+    """Both policy packs over the recorded resources, with the stack's own pack config."""
+    return evaluate(run.resources, stack=run.stack, config=packconfig.load(run.stack), warnings=run.warnings)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ pulumi preview --stack prod \\
 
 The CLI creates each pack's virtualenv from its `requirements.txt` (pulumi-policy and
 policy_sentry) on first use. `--policy-pack-config` takes one file per pack, in the order
-of the `--policy-pack` flags. `policies/ci/github-workflow.yml` does this for dev and prod
+of the `--policy-pack` flags. `.github/workflows/infrastructure.yml` does this for dev and prod
 on every pull request through `pulumi/actions@v7`, whose inputs are `policyPacks` and
 `policyPackConfigs` (newline-separated lists, in matching order). The CLI creates a `venv/`
 inside each pack directory; keep it out of git.

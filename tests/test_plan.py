@@ -63,6 +63,16 @@ def test_plan_prod_prints_the_tree() -> None:
     assert "Offline plan for social-backend/prod" in result.stdout
     assert "social-backend:graphdb:GraphDatabase 'graph'" in result.stdout
     assert result.stdout.count("aws:neptune/clusterInstance:ClusterInstance") >= 2
+    verdict = result.stdout.strip().splitlines()[-1]
+    assert verdict.startswith("policies PASS: 0 mandatory"), verdict
+
+
+def test_findings_are_printed_under_their_resource(run: ProgramRun) -> None:
+    bucket = run.one("aws:s3/bucket:Bucket", "content-static")
+    tree = render_tree(run, {bucket.urn: ["advisory some-policy: a finding"]})
+    lines = tree.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[-1:] in (["content-static"], ["[protected]"]) and " content-static" in line)
+    assert lines[at + 1].strip() == "! advisory some-policy: a finding"
 
 
 @pytest.mark.parametrize(

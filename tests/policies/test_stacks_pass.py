@@ -21,13 +21,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 #: (policy, resource name) -> why it is still open in the program (reported to its owner).
-OPEN_GAPS: dict[tuple[str, str], str] = {
-    (
-        "cloudfront-custom-certificate",
-        "content-distribution",
-    ): "no ACM certificate/alias: the default *.cloudfront.net cert",
-    ("cloudfront-viewer-tls12", "content-distribution"): "the default certificate cannot enforce TLSv1.2_2021",
-}
+OPEN_GAPS: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -1,4 +1,4 @@
-"""The GitHub Actions workflow shipped for users (policies/ci/github-workflow.yml).
+"""The GitHub Actions workflow shipped for users (.github/workflows/infrastructure.yml).
 
 Validated against the official GitHub workflow JSON schema that check-jsonschema vendors
 (SchemaStore's github-workflow.json), plus actionlint when an ``actionlint`` binary is on
@@ -18,7 +18,7 @@ import pytest
 from ruamel.yaml import YAML
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-WORKFLOW = REPO_ROOT / "policies" / "ci" / "github-workflow.yml"
+WORKFLOW = REPO_ROOT / ".github" / "workflows" / "infrastructure.yml"
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,8 @@ def test_actionlint_clean() -> None:
 def test_unit_tests_run_on_every_pull_request(workflow: dict[str, Any]) -> None:
     assert "pull_request" in workflow["on"]
     steps = " ".join(str(step.get("run", "")) for step in workflow["jobs"]["test"]["steps"])
-    assert "pytest" in steps
+    # The README's set-up commands, so CI and a developer run the same checks.
+    assert "make install" in steps and "make test" in steps
     assert "python -m policies.check" in steps
 
 

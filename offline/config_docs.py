@@ -30,9 +30,9 @@ from components.network import NetworkSettings
 from components.notifications import NotificationsSettings
 from components.observability import ObservabilitySettings
 from components.python_function import FunctionsSettings
+from components.rest_api import RestApiSettings
 from components.secrets import SecretsSettings
 from components.web_firewall import WebFirewallSettings
-from components.rest_api import RestApiSettings
 from offline.runner import REPO_ROOT
 
 PROJECT = "social-backend"

@@ -158,15 +158,15 @@ class AuditTrail(pulumi.ComponentResource):
                 bucket_name=f"{ctx.prefix}-s3-access-{ctx.account_id}",
                 # The audit key admits logging.s3.amazonaws.com for this account.
                 kms_key_arn=args.audit_key_arn,
-                lifecycle=settings.access_log_lifecycle,
+                lifecycle_rules=[settings.access_log_lifecycle.rule()],
                 # The access-log bucket does not log itself (each delivery would log one more).
                 access_log_bucket=None,
-                extra_statements=lambda arn: [access_log_delivery_statement(ctx, arn)],
                 protect=settings.protect,
                 tags=args.tags,
             ),
             self,
         )
+        access_logs.attach_policy([access_log_delivery_statement(ctx, access_logs.arn)])
         self.access_log_bucket = access_logs.bucket
 
         def cloudtrail_statements(bucket_arn: pulumi.Output[str]) -> list[dict[str, Any]]:
@@ -198,15 +198,15 @@ class AuditTrail(pulumi.ComponentResource):
                 role="bucket",
                 bucket_name=f"{ctx.prefix}-trail-{ctx.account_id}",
                 kms_key_arn=args.audit_key_arn,
-                lifecycle=settings.lifecycle,
+                lifecycle_rules=[settings.lifecycle.rule()],
                 object_lock=settings.object_lock,
                 access_log_bucket=access_logs.bucket.id,
-                extra_statements=cloudtrail_statements,
                 protect=settings.protect,
                 tags=args.tags,
             ),
             self,
         )
+        trail_bucket.attach_policy(cloudtrail_statements(trail_bucket.arn))
         self.bucket = trail_bucket.bucket
 
         self.log_group = aws.cloudwatch.LogGroup(

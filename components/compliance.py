@@ -241,20 +241,21 @@ class Compliance(pulumi.ComponentResource):
 
         access_log_bucket = args.access_log_bucket
         if access_log_bucket is None:
-            access_log_bucket = secure_bucket(
+            access_logs = secure_bucket(
                 name,
                 BucketSpec(
                     role="access-logs",
                     bucket_name=f"{ctx.prefix}-config-access-{ctx.account_id}",
                     kms_key_arn=args.audit_key_arn,
-                    lifecycle=Lifecycle(expire_after_days=365),
+                    lifecycle_rules=[Lifecycle(expire_after_days=365).rule()],
                     access_log_bucket=None,
-                    extra_statements=lambda arn: [access_log_delivery_statement(ctx, arn)],
                     protect=settings.protect,
                     tags=args.tags,
                 ),
                 self,
-            ).bucket.id
+            )
+            access_logs.attach_policy([access_log_delivery_statement(ctx, access_logs.arn)])
+            access_log_bucket = access_logs.bucket.id
 
         def config_statements(bucket_arn: pulumi.Output[str]) -> Sequence[Mapping[str, Any]]:
             this_account = {"StringEquals": {"aws:SourceAccount": ctx.account_id}}
@@ -289,14 +290,14 @@ class Compliance(pulumi.ComponentResource):
                 role="bucket",
                 bucket_name=delivery_bucket_name(ctx),
                 kms_key_arn=args.audit_key_arn,
-                lifecycle=Lifecycle(expire_after_days=settings.snapshot_expire_days),
+                lifecycle_rules=[Lifecycle(expire_after_days=settings.snapshot_expire_days).rule()],
                 access_log_bucket=access_log_bucket,
-                extra_statements=config_statements,
                 protect=settings.protect,
                 tags=args.tags,
             ),
             self,
         )
+        delivery_bucket.attach_policy(config_statements(delivery_bucket.arn))
 
         self.recorder = aws.cfg.Recorder(
             f"{name}-recorder",

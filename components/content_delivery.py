@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.private_bucket import PrivateBucket, bucket_policy, create_private_bucket, lifecycle_rule
+from components.secure_bucket import BucketSpec, LifecycleRule, SecureBucket, secure_bucket
 from components.validation import ArgsError, require_choice, require_int_range
 from components.web_firewall import CLOUDFRONT_REGION, WebFirewall, WebFirewallArgs, WebFirewallSettings
 
@@ -92,6 +92,11 @@ class ContentDeliveryArgs:
         require_int_range("key_deletion_window_days", self.key_deletion_window_days, 7, 30)
 
 
+def bucket_name(ctx: DeploymentContext, role: str) -> str:
+    """Globally unique and stable: ``<project>-<stack>-<role>-<account>`` (at most 63 characters)."""
+    return f"{ctx.prefix}-{role}-{ctx.account_id}"
+
+
 class ContentDelivery(pulumi.ComponentResource):
     """Four private buckets and a CloudFront distribution in front of two of them.
 
@@ -106,10 +111,10 @@ class ContentDelivery(pulumi.ComponentResource):
     ACLs disabled, TLS-only policy, versioning and lifecycle rules.
     """
 
-    static: PrivateBucket
-    uploads: PrivateBucket
-    media: PrivateBucket
-    logs: PrivateBucket
+    static: SecureBucket
+    uploads: SecureBucket
+    media: SecureBucket
+    logs: SecureBucket
     distribution: aws.cloudfront.Distribution
     origin_access_control: aws.cloudfront.OriginAccessControl
     firewall: WebFirewall
@@ -121,66 +126,50 @@ class ContentDelivery(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
-        def make(role: str) -> PrivateBucket:
-            return create_private_bucket(
-                name,
-                ctx=ctx,
-                role=role,
-                data_key_arn=args.data_key_arn,
-                tags=tags,
-                protect=settings.protect,
-                parent=self,
-            )
-
-        self.logs = make("logs")
-        self.static = make("static")
-        self.uploads = make("uploads")
-        self.media = make("media")
-
         # -- lifecycle --------------------------------------------------------------------
-        def rule(
-            rule_id: str, prefix: str = "", expire_days: int | None = None
-        ) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
-            return lifecycle_rule(
-                rule_id,
+        def rule(rule_id: str, prefix: str = "", expire_days: int | None = None) -> LifecycleRule:
+            return LifecycleRule(
+                rule_id=rule_id,
                 prefix=prefix,
-                expire_days=expire_days,
-                noncurrent_days=settings.noncurrent_version_days,
+                expire_after_days=expire_days,
+                noncurrent_version_days=settings.noncurrent_version_days,
                 abort_multipart_days=settings.abort_incomplete_upload_days,
             )
 
-        lifecycles: dict[str, tuple[PrivateBucket, list[aws.s3.BucketLifecycleConfigurationRuleArgs]]] = {
-            "logs": (self.logs, [rule("expire-logs", expire_days=settings.log_expiry_days)]),
-            "static": (self.static, [rule("noncurrent-versions")]),
-            "media": (self.media, [rule("noncurrent-versions")]),
-            "uploads": (
-                self.uploads,
-                [
-                    rule("noncurrent-versions"),
-                    rule("expire-raw-uploads", UPLOADS_PREFIX, args.raw_upload_expiry_days),
-                    rule("expire-rejected-uploads", REJECTED_PREFIX, args.rejected_upload_expiry_days),
-                ],
-            ),
-        }
-        for role, (bucket, rules) in lifecycles.items():
-            aws.s3.BucketLifecycleConfiguration(
-                f"{name}-{role}-lifecycle",
-                bucket=bucket.bucket.id,
-                rules=rules,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket.versioning]),
+        def make(
+            role: str, rules: Sequence[LifecycleRule], access_log_bucket: pulumi.Input[str] | None
+        ) -> SecureBucket:
+            return secure_bucket(
+                name,
+                BucketSpec(
+                    role=role,
+                    bucket_name=bucket_name(ctx, role),
+                    kms_key_arn=args.data_key_arn,
+                    lifecycle_rules=rules,
+                    access_log_bucket=access_log_bucket,
+                    access_log_prefix=f"s3-access/{role}/",
+                    protect=settings.protect,
+                    tags=tags,
+                ),
+                self,
             )
 
         # -- server access logging: every bucket but the log bucket itself logs there -------
         # The logs bucket does not log into itself (each delivery would log a delivery); its
         # writers are AWS services, and object-level reads and writes are audited by CloudTrail.
-        for role, bucket in (("static", self.static), ("uploads", self.uploads), ("media", self.media)):
-            aws.s3.BucketLogging(
-                f"{name}-{role}-access-logging",
-                bucket=bucket.bucket.id,
-                target_bucket=self.logs.bucket.id,
-                target_prefix=f"s3-access/{role}/",
-                opts=child,
-            )
+        self.logs = make("logs", [rule("expire-logs", expire_days=settings.log_expiry_days)], None)
+        log_target = self.logs.bucket.id
+        self.static = make("static", [rule("noncurrent-versions")], log_target)
+        self.uploads = make(
+            "uploads",
+            [
+                rule("noncurrent-versions"),
+                rule("expire-raw-uploads", UPLOADS_PREFIX, args.raw_upload_expiry_days),
+                rule("expire-rejected-uploads", REJECTED_PREFIX, args.rejected_upload_expiry_days),
+            ],
+            log_target,
+        )
+        self.media = make("media", [rule("noncurrent-versions")], log_target)
 
         # -- edge: WAF (us-east-1), certificate, OAC, headers, distribution -------------------
         edge_key = self._edge_logs_key(name, args)
@@ -303,14 +292,9 @@ class ContentDelivery(pulumi.ComponentResource):
             )
 
         # -- bucket policies: TLS only; origins admit only this distribution -----------------
-        for role, bucket in (("static", self.static), ("media", self.media)):
-            bucket_policy(
-                f"{name}-{role}-policy",
-                bucket=bucket,
-                statements=[self._cloudfront_read(bucket, self.distribution.arn)],
-                parent=self,
-            )
-        bucket_policy(f"{name}-uploads-policy", bucket=self.uploads, statements=[], parent=self)
+        for bucket in (self.static, self.media):
+            bucket.attach_policy([self._cloudfront_read(bucket, self.distribution.arn)])
+        self.uploads.attach_policy([])
         self._standard_logging(name, args)
         self.register_outputs(
             {
@@ -326,7 +310,7 @@ class ContentDelivery(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _cloudfront_read(bucket: PrivateBucket, distribution_arn: pulumi.Input[str]) -> dict[str, Any]:
+    def _cloudfront_read(bucket: SecureBucket, distribution_arn: pulumi.Input[str]) -> dict[str, Any]:
         return {
             "Sid": "AllowThisDistributionOnly",
             "Effect": "Allow",
@@ -462,10 +446,8 @@ class ContentDelivery(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=child,
         )
-        logs_policy = bucket_policy(
-            f"{name}-logs-policy",
-            bucket=self.logs,
-            statements=[
+        logs_policy = self.logs.attach_policy(
+            [
                 {
                     "Sid": "AllowS3ServerAccessLogsFromOurBuckets",
                     "Effect": "Allow",
@@ -491,8 +473,7 @@ class ContentDelivery(pulumi.ComponentResource):
                         "ArnLike": {"aws:SourceArn": source.arn},
                     },
                 },
-            ],
-            parent=self,
+            ]
         )
         aws.cloudwatch.LogDelivery(
             f"{name}-access-log-delivery",

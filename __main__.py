@@ -407,8 +407,7 @@ def main() -> None:
                 settings=audit_settings,
                 audit_key_arn=keys.audit.arn,
                 logs_key_arn=keys.logs.arn,
-                # Who reads the Config history is audit evidence too. The uploads and
-                # media buckets join here when the media pipeline lands.
+                # The app's buckets, and the Config history: who reads it is audit evidence too.
                 data_event_bucket_arns=[
                     delivery.uploads.arn,
                     delivery.media.arn,

@@ -46,6 +46,7 @@ from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.graph.client import NeptuneExecutor, NeptuneSettings
+from shared.graph.handles import derive_handles
 from shared.graph.repository import GraphRepository
 from shared.graph.service import timestamp
 from shared.graph.validation import UUID
@@ -58,7 +59,6 @@ PRE_SIGN_UP = frozenset({"PreSignUp_SignUp", "PreSignUp_AdminCreateUser", "PreSi
 CONFIRM_SIGN_UP = "PostConfirmation_ConfirmSignUp"
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 LOCAL_PART = re.compile(r"^[^\s@]{1,64}$")
-STEM_MAX = 21
 
 _repository: GraphRepository | None = None
 
@@ -116,18 +116,6 @@ def _domains(variable: str, value: str) -> frozenset[str]:
 
 def _covered(domain: str, listed: frozenset[str]) -> bool:
     return any(domain == entry or domain.endswith("." + entry) for entry in listed)
-
-
-def derive_handles(sub: str, attributes: Mapping[str, str]) -> tuple[str, str, str]:
-    """``(handle, fallback handle, display name)`` for a new user, from the sub and the
-    name the user chose (never the email)."""
-    digits = sub.replace("-", "")
-    chosen = (attributes.get("preferred_username") or attributes.get("name") or "").strip()
-    ascii_name = unicodedata.normalize("NFKD", chosen).encode("ascii", "ignore").decode().lower()
-    stem = re.sub(r"[^a-z0-9]+", "_", ascii_name).strip("_")
-    stem = re.sub(r"^[^a-z]+", "", stem)[:STEM_MAX].rstrip("_") or "user"
-    display = "".join(ch for ch in chosen if unicodedata.category(ch) != "Cc")[:50].strip() or stem
-    return f"{stem}_{digits[:8]}", f"u{digits}", display
 
 
 def repository() -> GraphRepository:

@@ -59,9 +59,17 @@ def caller() -> str:
 # --- Query -------------------------------------------------------------------------
 
 
+def caller_claims() -> dict[str, str]:
+    """The caller's token claims (string-valued only): a missing profile is created from them."""
+    event = app.current_event
+    identity = event.identity if event is not None else None
+    claims = identity.get("claims") if isinstance(identity, AppSyncIdentityCognito) else None
+    return {k: v for k, v in (claims or {}).items() if isinstance(k, str) and isinstance(v, str)}
+
+
 @app.resolver(type_name="Query", field_name="viewer")
 def viewer() -> JSON:
-    return social_service().viewer(caller())
+    return social_service().viewer(caller(), caller_claims())
 
 
 @app.resolver(type_name="Query", field_name="user")

@@ -13,6 +13,7 @@ import pytest
 from botocore.stub import Stubber
 from shared.graph import queries
 from shared.graph.client import CLIENT_CONFIG, NeptuneExecutor, NeptuneSettings
+from shared.graph.handles import derive_handles
 from shared.graph.repository import GraphRepository
 from shared.graph.validation import HANDLE
 
@@ -163,13 +164,11 @@ def test_handles_are_deterministic_valid_and_never_from_the_email(
     attributes: dict[str, str], stem: str, display: str
 ) -> None:
     sub = uid("handle")
-    handle, fallback, display_name = auth_triggers.derive_handles(
-        sub, {"email": "secret.person@example.org", **attributes}
-    )
+    handle, fallback, display_name = derive_handles(sub, {"email": "secret.person@example.org", **attributes})
     assert handle == f"{stem}_{sub.replace('-', '')[:8]}"
     assert HANDLE.match(handle) and HANDLE.match(fallback) and "secret" not in handle
     assert display_name == display
-    assert auth_triggers.derive_handles(sub, attributes) == auth_triggers.derive_handles(sub, attributes)
+    assert derive_handles(sub, attributes) == derive_handles(sub, attributes)
 
 
 def test_post_confirmation_writes_to_the_writer_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:

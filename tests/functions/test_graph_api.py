@@ -303,3 +303,31 @@ def test_unexpected_failures_are_opaque(social: SocialGraph, monkeypatch: pytest
         call("viewer", sub=social["alice"])
     assert "internal detail" not in str(raised.value)
     assert FakeLambdaContext.aws_request_id in str(raised.value)
+
+
+def test_viewer_creates_a_missing_profile_once(executor: EmbeddedExecutor) -> None:
+    """Cognito confirms users even if the post confirmation trigger failed: the first
+    `viewer` call creates the profile from the caller's own claims, like the trigger."""
+    newcomer = uid("newcomer")
+    event = appsync_event("viewer", sub=newcomer)
+    event["identity"]["claims"]["name"] = "Zoë Newcomer"
+    first = graph_api.handler(event, FakeLambdaContext())
+    digits = newcomer.replace("-", "")
+    assert (first["id"], first["handle"], first["displayName"]) == (
+        newcomer,
+        f"zoe_newcomer_{digits[:8]}",
+        "Zoë Newcomer",
+    )
+    assert (first["followerCount"], first["followingCount"], first["postCount"]) == (0, 0, 0)
+    before = snapshot(executor)
+    assert graph_api.handler(event, FakeLambdaContext()) == first, "idempotent: the MERGE creates nothing twice"
+    assert snapshot(executor) == before
+    users = executor.read("MATCH (u:User {id: $id}) RETURN count(u) AS n", {"id": newcomer})
+    assert users == [{"n": 1}]
+
+
+def test_a_missing_profile_never_takes_its_name_from_the_email(executor: EmbeddedExecutor) -> None:
+    newcomer = uid("no-name")
+    me = call("viewer", sub=newcomer)  # claims carry an email but no name
+    assert me["handle"] == f"user_{newcomer.replace('-', '')[:8]}"
+    assert "someone" not in me["handle"] and "someone" not in me["displayName"]

@@ -24,6 +24,7 @@ from typing import Any
 from shared.graph import cursors, validation
 from shared.graph.cursors import Position
 from shared.graph.errors import ForbiddenError, NotFoundError, ValidationError
+from shared.graph.handles import derive_handles
 from shared.graph.repository import GraphRepository, PageRows
 
 JSON = dict[str, Any]
@@ -49,8 +50,21 @@ class SocialService:
 
     # --- queries -------------------------------------------------------------------
 
-    def viewer(self, viewer: str) -> JSON:
+    def viewer(self, viewer: str, claims: Mapping[str, str] | None = None) -> JSON:
+        """The caller's profile. Cognito confirms a user even when the post confirmation
+        trigger could not reach Neptune, so with the caller's token ``claims`` a missing
+        profile is created here, exactly as that trigger would (idempotent MERGE)."""
         found = self._users([viewer], viewer)
+        if viewer not in found and claims is not None:
+            handle, fallback, display_name = derive_handles(viewer, claims)
+            self.repository.create_user(
+                user_id=viewer,
+                handle=handle,
+                fallback_handle=fallback,
+                display_name=display_name,
+                created_at=self.clock(),
+            )
+            found = self._users([viewer], viewer)
         if viewer not in found:
             raise NotFoundError("your profile does not exist yet; it is created when sign-up is confirmed")
         return found[viewer]

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
@@ -56,3 +57,20 @@ def policy(resource_inputs: dict[str, Any], key: str = "policy") -> dict[str, An
 
 def repo_path(*parts: str) -> Path:
     return REPO_ROOT.joinpath(*parts)
+
+
+def dev_config_with(section: str, **changes: Any) -> dict[str, str]:
+    """Config overrides: the dev stack's ``section`` with ``changes`` applied."""
+    value = {**_config("dev").get(section, {}), **changes}
+    return {f"{PROJECT}:{section}": json.dumps({k: v for k, v in value.items() if v is not None})}
+
+
+def assert_one_line_config_error(overrides: dict[str, str], message: str) -> None:
+    """The dev program with ``overrides`` stops with one line starting ``message``, having
+    registered nothing (config is validated before the first resource)."""
+    with pytest.raises(pulumi.RunError) as raised:
+        run_program(REPO_ROOT, "dev", config_overrides=overrides)
+    text = str(raised.value)
+    assert text.startswith(message), text
+    assert "\n" not in text
+    assert raised.value.registered_before_failure == [], "config is validated before any resource is registered"  # type: ignore[attr-defined]

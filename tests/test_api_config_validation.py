@@ -5,16 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pulumi
 import pytest
 
-from offline.runner import REPO_ROOT, run_program
-from tests.conftest import _config
-
-
-def _with(section: str, **changes: Any) -> dict[str, str]:
-    value = {**_config("dev").get(section, {}), **changes}
-    return {f"social-backend:{section}": json.dumps(value)}
+from tests.conftest import _config, assert_one_line_config_error, dev_config_with
 
 
 def _function(name: str, **changes: Any) -> dict[str, str]:
@@ -25,77 +18,77 @@ def _function(name: str, **changes: Any) -> dict[str, str]:
 
 CASES = [
     pytest.param(
-        _with("identity", mfaMode="SMS"),
+        dev_config_with("identity", mfaMode="SMS"),
         "social-backend:identity.mfaMode: must be one of OFF, OPTIONAL, ON; got 'SMS'",
         id="unknown-mfa-mode",
     ),
     pytest.param(
-        _with("identity", threatProtection="FULL"),
+        dev_config_with("identity", threatProtection="FULL"),
         "social-backend:identity.threatProtection: must be one of OFF, AUDIT, ENFORCED; got 'FULL'",
         id="unknown-threat-protection",
     ),
     pytest.param(
-        _with("identity", accessTokenValidityMinutes=2),
+        dev_config_with("identity", accessTokenValidityMinutes=2),
         "social-backend:identity.accessTokenValidityMinutes: must be between 5 and 1440, got 2",
         id="access-token-too-short",
     ),
     pytest.param(
-        _with("identity", idTokenValidityMinutes=1441),
+        dev_config_with("identity", idTokenValidityMinutes=1441),
         "social-backend:identity.idTokenValidityMinutes: must be between 5 and 1440, got 1441",
         id="id-token-too-long",
     ),
     pytest.param(
-        _with("identity", refreshTokenValidityDays=3651),
+        dev_config_with("identity", refreshTokenValidityDays=3651),
         "social-backend:identity.refreshTokenValidityDays: must be between 1 and 3650, got 3651",
         id="refresh-token-too-long",
     ),
     pytest.param(
-        _with("identity", passwordMinLength=6),
+        dev_config_with("identity", passwordMinLength=6),
         "social-backend:identity.passwordMinLength: must be between 8 and 99, got 6",
         id="short-passwords",
     ),
     pytest.param(
-        _with("identity", blockedEmailDomains=["not a domain"]),
+        dev_config_with("identity", blockedEmailDomains=["not a domain"]),
         "social-backend:identity.blockedEmailDomains[0]: must be a lowercase domain name",
         id="bad-domain",
     ),
     pytest.param(
-        _with("identity", mfa="ON"),
+        dev_config_with("identity", mfa="ON"),
         "social-backend:identity: unknown key(s) mfa; allowed:",
         id="identity-typo",
     ),
     pytest.param(
-        _with("graphqlApi", queryDepthLimit=0),
+        dev_config_with("graphqlApi", queryDepthLimit=0),
         "social-backend:graphqlApi.queryDepthLimit: must be between 1 and 75, got 0",
         id="depth-limit-off",
     ),
     pytest.param(
-        _with("graphqlApi", queryDepthLimit=76),
+        dev_config_with("graphqlApi", queryDepthLimit=76),
         "social-backend:graphqlApi.queryDepthLimit: must be between 1 and 75, got 76",
         id="depth-limit-beyond-appsync",
     ),
     pytest.param(
-        _with("graphqlApi", resolverCountLimit=20000),
+        dev_config_with("graphqlApi", resolverCountLimit=20000),
         "social-backend:graphqlApi.resolverCountLimit: must be between 1 and 10000, got 20000",
         id="resolver-count-beyond-appsync",
     ),
     pytest.param(
-        _with("graphqlApi", fieldLogLevel="NONE"),
+        dev_config_with("graphqlApi", fieldLogLevel="NONE"),
         "social-backend:graphqlApi.fieldLogLevel: must be one of ERROR, INFO, DEBUG, ALL; got 'NONE'",
         id="field-logging-off",
     ),
     pytest.param(
-        _with("graphqlApi", introspection="yes"),
+        dev_config_with("graphqlApi", introspection="yes"),
         "social-backend:graphqlApi.introspection: must be true or false, got 'yes'",
         id="introspection-not-boolean",
     ),
     pytest.param(
-        _with("webFirewall", action="ALLOW"),
+        dev_config_with("webFirewall", action="ALLOW"),
         "social-backend:webFirewall.action: must be one of COUNT, BLOCK; got 'ALLOW'",
         id="waf-action-not-count-or-block",
     ),
     pytest.param(
-        _with("webFirewall", rateLimit=5),
+        dev_config_with("webFirewall", rateLimit=5),
         "social-backend:webFirewall.rateLimit: must be between 10 and 2000000000, got 5",
         id="waf-rate-limit-too-low",
     ),
@@ -129,9 +122,4 @@ CASES = [
 
 @pytest.mark.parametrize(("overrides", "message"), CASES)
 def test_bad_config_is_one_line_naming_the_key(overrides: dict[str, str], message: str) -> None:
-    with pytest.raises(pulumi.RunError) as raised:
-        run_program(REPO_ROOT, "dev", config_overrides=overrides)
-    text = str(raised.value)
-    assert text.startswith(message), text
-    assert "\n" not in text
-    assert raised.value.registered_before_failure == [], "config is validated before any resource is registered"  # type: ignore[attr-defined]
+    assert_one_line_config_error(overrides, message)

@@ -2,191 +2,184 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-import pulumi
 import pytest
 
 from components.graph_database import GraphDatabaseSettings
 from components.keys import KeysArgs
 from components.network import NetworkSettings
 from components.validation import LOG_RETENTION_DAYS, ArgsError
-from offline.runner import REPO_ROOT, run_program
-from tests.conftest import _config
-
-
-def _with(section: str, **changes: Any) -> dict[str, str]:
-    value = {**_config("dev")[section], **changes}
-    return {f"social-backend:{section}": json.dumps({k: v for k, v in value.items() if v is not None})}
-
+from tests.conftest import assert_one_line_config_error, dev_config_with
 
 CASES = [
     pytest.param(
-        _with("network", azCount=1),
+        dev_config_with("network", azCount=1),
         "social-backend:network.azCount: must be between 2 and 6, got 1",
         id="az-count-below-2",
     ),
     pytest.param(
-        _with("network", azCount=7),
+        dev_config_with("network", azCount=7),
         "social-backend:network.azCount: must be between 2 and 6, got 7",
         id="az-count-above-6",
     ),
     pytest.param(
-        _with("graphDb", instanceCount=3),
+        dev_config_with("graphDb", instanceCount=3),
         "social-backend:graphDb.instanceCount: 3 instances need 3 distinct AZs but the network spans 2",
         id="more-instances-than-azs",
     ),
     pytest.param(
-        _with("graphDb", instanceCount=1, requireMultiAz=True),
+        dev_config_with("graphDb", instanceCount=1, requireMultiAz=True),
         "social-backend:graphDb.instanceCount: must be at least 2 when require_multi_az is set, got 1",
         id="multi-az-needs-two",
     ),
     pytest.param(
-        _with("network", cidrBlock="10.40.0.0/33"),
+        dev_config_with("network", cidrBlock="10.40.0.0/33"),
         "social-backend:network.cidrBlock: must be an IPv4 CIDR block",
         id="malformed-cidr",
     ),
     pytest.param(
-        _with("network", cidrBlock="10.40.0.1/16"),
+        dev_config_with("network", cidrBlock="10.40.0.1/16"),
         "social-backend:network.cidrBlock: must be an IPv4 CIDR block",
         id="host-bits-set",
     ),
     pytest.param(
-        _with("network", cidrBlock="8.8.0.0/16"),
+        dev_config_with("network", cidrBlock="8.8.0.0/16"),
         "social-backend:network.cidrBlock: must be a private",
         id="public-cidr",
     ),
     pytest.param(
-        _with("network", cidrBlock="10.0.0.0/8"),
+        dev_config_with("network", cidrBlock="10.0.0.0/8"),
         "social-backend:network.cidrBlock: prefix length must be between /16 and /24",
         id="cidr-too-big",
     ),
     pytest.param(
-        _with("network", subnetPrefixLength=16),
+        dev_config_with("network", subnetPrefixLength=16),
         "social-backend:network.subnetPrefixLength: must be between 17 and 28",
         id="subnet-not-smaller",
     ),
     pytest.param(
-        _with("network", flowLogRetentionDays=42),
+        dev_config_with("network", flowLogRetentionDays=42),
         "social-backend:network.flowLogRetentionDays: must be one of 1, 3, 5",
         id="retention-not-allowed",
     ),
     pytest.param(
-        _with("graphDb", auditLogRetentionDays=5000),
+        dev_config_with("graphDb", auditLogRetentionDays=5000),
         "social-backend:graphDb.auditLogRetentionDays: must be one of",
         id="audit-retention",
     ),
     pytest.param(
-        _with("graphDb", backupRetentionDays=36),
+        dev_config_with("graphDb", backupRetentionDays=36),
         "social-backend:graphDb.backupRetentionDays: must be between 1 and 35, got 36",
         id="backup-retention",
     ),
     pytest.param(
-        _with("graphDb", streamsExpiryDays=91),
+        dev_config_with("graphDb", streamsExpiryDays=91),
         "social-backend:graphDb.streamsExpiryDays: must be between 1 and 90",
         id="streams-expiry",
     ),
     pytest.param(
-        _with("keys", deletionWindowDays=3),
+        dev_config_with("keys", deletionWindowDays=3),
         "social-backend:keys.deletionWindowDays: must be between 7 and 30, got 3",
         id="key-window",
     ),
     pytest.param(
-        _with("network", azcount=2),
+        dev_config_with("network", azcount=2),
         "social-backend:network: unknown key(s) azcount; allowed: azCount",
         id="unknown-key",
     ),
     pytest.param(
-        _with("network", azCount="two"),
+        dev_config_with("network", azCount="two"),
         "social-backend:network.azCount: must be an integer, got 'two'",
         id="wrong-type",
     ),
     pytest.param(
-        _with("graphDb", requireMultiAz="yes"),
+        dev_config_with("graphDb", requireMultiAz="yes"),
         "social-backend:graphDb.requireMultiAz: must be true or false",
         id="wrong-bool",
     ),
     pytest.param(
-        _with("graphDb", engineVersion="1.1.1.0"),
+        dev_config_with("graphDb", engineVersion="1.1.1.0"),
         "social-backend:graphDb.engineVersion: must be a pinned Neptune engine version 1.2.0.0 or later",
         id="old-engine",
     ),
     pytest.param(
-        _with("graphDb", engineVersion="latest"), "social-backend:graphDb.engineVersion:", id="unpinned-engine"
+        dev_config_with("graphDb", engineVersion="latest"),
+        "social-backend:graphDb.engineVersion:",
+        id="unpinned-engine",
     ),
     pytest.param(
-        _with("graphDb", instanceClass="db.r6g.large"),
+        dev_config_with("graphDb", instanceClass="db.r6g.large"),
         "social-backend:graphDb.serverless: serverless scaling and instance class db.serverless go together",
         id="serverless-class-mismatch",
     ),
     pytest.param(
-        _with("graphDb", serverless={"minCapacity": 0.3, "maxCapacity": 4}),
+        dev_config_with("graphDb", serverless={"minCapacity": 0.3, "maxCapacity": 4}),
         "social-backend:graphDb.serverless.minCapacity: must be between 1 and 128 NCUs in steps of 0.5, got 0.3",
         id="serverless-capacity",
     ),
     pytest.param(
-        _with("graphDb", serverless={"minCapacity": 8, "maxCapacity": 4}),
+        dev_config_with("graphDb", serverless={"minCapacity": 8, "maxCapacity": 4}),
         "social-backend:graphDb.serverless.minCapacity: 8.0 is above the maximum capacity 4.0",
         id="serverless-min-above-max",
     ),
     pytest.param(
-        _with("graphDb", preferredBackupWindow="2am"),
+        dev_config_with("graphDb", preferredBackupWindow="2am"),
         "social-backend:graphDb.preferredBackupWindow: must look like hh:mm-hh:mm",
         id="backup-window",
     ),
     pytest.param(
-        _with("auditTrail", logRetentionDays=42),
+        dev_config_with("auditTrail", logRetentionDays=42),
         "social-backend:auditTrail.logRetentionDays: must be one of 1, 3, 5",
         id="trail-log-retention",
     ),
     pytest.param(
-        _with("auditTrail", objectLock={"mode": "COMPLIANCE", "days": 400}),
+        dev_config_with("auditTrail", objectLock={"mode": "COMPLIANCE", "days": 400}),
         "social-backend:auditTrail.objectLock.days: 400 days of retention outlast lifecycle.expireAfterDays (180)",
         id="object-lock-outlasts-expiry",
     ),
     pytest.param(
-        _with("auditTrail", objectLock={"mode": "FOREVER", "days": 30}),
+        dev_config_with("auditTrail", objectLock={"mode": "FOREVER", "days": 30}),
         "social-backend:auditTrail.objectLock.mode: must be one of GOVERNANCE, COMPLIANCE",
         id="object-lock-mode",
     ),
     pytest.param(
-        _with("auditTrail", lifecycle={"infrequentAccessAfterDays": 30, "glacierAfterDays": 20, "expireAfterDays": 90}),
+        dev_config_with(
+            "auditTrail", lifecycle={"infrequentAccessAfterDays": 30, "glacierAfterDays": 20, "expireAfterDays": 90}
+        ),
         "social-backend:auditTrail.lifecycle.glacierAfterDays: must be between 31 and 36500, got 20",
         id="lifecycle-order",
     ),
     pytest.param(
-        _with("observability", emailEndpoints=[""]),
+        dev_config_with("observability", emailEndpoints=[""]),
         "social-backend:observability.emailEndpoints: entry 0 must be an email address, got ''",
         id="empty-email-endpoint",
     ),
     pytest.param(
-        _with("observability", httpsEndpoints=["http://hooks.example.com"]),
+        dev_config_with("observability", httpsEndpoints=["http://hooks.example.com"]),
         "social-backend:observability.httpsEndpoints: entry 0 must be an https:// URL",
         id="plain-http-endpoint",
     ),
     pytest.param(
-        _with("observability", thresholds={"neptuneCpuPercent": 150}),
+        dev_config_with("observability", thresholds={"neptuneCpuPercent": 150}),
         "social-backend:observability.thresholds.neptuneCpuPercent: must be a percentage between 0 and 100, got 150",
         id="threshold-percent",
     ),
     pytest.param(
-        _with("observability", thresholds={"lambdaErrors": 0}),
+        dev_config_with("observability", thresholds={"lambdaErrors": 0}),
         "social-backend:observability.thresholds.lambdaErrors: must be a positive number, got 0",
         id="threshold-not-positive",
     ),
     pytest.param(
-        _with("observability", thresholds={"periodSeconds": 90}),
+        dev_config_with("observability", thresholds={"periodSeconds": 90}),
         "social-backend:observability.thresholds.periodSeconds: must be a multiple of 60, got 90",
         id="threshold-period",
     ),
     pytest.param(
-        _with("compliance", deliveryFrequency="Daily"),
+        dev_config_with("compliance", deliveryFrequency="Daily"),
         "social-backend:compliance.deliveryFrequency: must be one of One_Hour",
         id="delivery-frequency",
     ),
     pytest.param(
-        _with("compliance", minimumLogRetentionDays=42),
+        dev_config_with("compliance", minimumLogRetentionDays=42),
         "social-backend:compliance.minimumLogRetentionDays: must be one of 1, 3, 5",
         id="rule-retention",
     ),
@@ -201,12 +194,7 @@ CASES = [
 
 @pytest.mark.parametrize(("overrides", "message"), CASES)
 def test_bad_config_is_one_line_naming_the_key(overrides: dict[str, str], message: str) -> None:
-    with pytest.raises(pulumi.RunError) as raised:
-        run_program(REPO_ROOT, "dev", config_overrides=overrides)
-    text = str(raised.value)
-    assert text.startswith(message), text
-    assert "\n" not in text
-    assert raised.value.registered_before_failure == [], "config is validated before any resource is registered"  # type: ignore[attr-defined]
+    assert_one_line_config_error(overrides, message)
 
 
 def test_region_with_too_few_zones() -> None:

@@ -19,7 +19,7 @@ import fnmatch
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, NotRequired, TypedDict, Unpack
 
 from pulumi_policy import (
     PolicyComplianceFramework,
@@ -630,81 +630,55 @@ def _register(rule: Rule) -> Rule:
     return rule
 
 
-def resource_rule(
-    name: str,
-    *,
-    pack: str,
-    types: Sequence[str],
-    description: str,
-    severity: str,
-    remediation: str,
-    category: str,
-    rows: Sequence[int],
-    fsbp: Sequence[str] = (),
-    cdk_nag: Sequence[str] = (),
-    checkov: Sequence[str] = (),
-    other: Sequence[str] = (),
-    params: Sequence[Param] = (),
-) -> Callable[[CheckResource], Rule]:
+class RuleMeta(TypedDict):
+    """What every policy declares beside its name and check (see ``Rule``)."""
+
+    pack: str
+    description: str
+    severity: str
+    remediation: str
+    category: str
+    rows: Sequence[int]
+    fsbp: NotRequired[Sequence[str]]
+    cdk_nag: NotRequired[Sequence[str]]
+    checkov: NotRequired[Sequence[str]]
+    other: NotRequired[Sequence[str]]
+    params: NotRequired[Sequence[Param]]
+
+
+def _rule(name: str, meta: RuleMeta, **check: Any) -> Rule:
+    return _register(
+        Rule(
+            name=name,
+            pack=meta["pack"],
+            description=meta["description"],
+            severity=Severity_(meta["severity"]),
+            remediation=meta["remediation"],
+            category=meta["category"],
+            rows=tuple(meta["rows"]),
+            fsbp=tuple(meta.get("fsbp", ())),
+            cdk_nag=tuple(meta.get("cdk_nag", ())),
+            checkov=tuple(meta.get("checkov", ())),
+            other=tuple(meta.get("other", ())),
+            params=tuple(meta.get("params", ())),
+            **check,
+        )
+    )
+
+
+def resource_rule(name: str, *, types: Sequence[str], **meta: Unpack[RuleMeta]) -> Callable[[CheckResource], Rule]:
     """Declare a resource rule; the decorated function yields violation messages."""
 
     def wrap(check: CheckResource) -> Rule:
-        return _register(
-            Rule(
-                name=name,
-                pack=pack,
-                description=description,
-                severity=Severity_(severity),
-                remediation=remediation,
-                category=category,
-                rows=tuple(rows),
-                fsbp=tuple(fsbp),
-                cdk_nag=tuple(cdk_nag),
-                checkov=tuple(checkov),
-                other=tuple(other),
-                params=tuple(params),
-                types=tuple(types),
-                check_resource=check,
-            )
-        )
+        return _rule(name, meta, types=tuple(types), check_resource=check)
 
     return wrap
 
 
-def stack_rule(
-    name: str,
-    *,
-    pack: str,
-    description: str,
-    severity: str,
-    remediation: str,
-    category: str,
-    rows: Sequence[int],
-    fsbp: Sequence[str] = (),
-    cdk_nag: Sequence[str] = (),
-    checkov: Sequence[str] = (),
-    other: Sequence[str] = (),
-    params: Sequence[Param] = (),
-) -> Callable[[CheckStack], Rule]:
+def stack_rule(name: str, **meta: Unpack[RuleMeta]) -> Callable[[CheckStack], Rule]:
     """Declare a stack rule; the decorated function yields ``(resource | None, message)``."""
 
     def wrap(check: CheckStack) -> Rule:
-        return _register(
-            Rule(
-                name=name,
-                pack=pack,
-                description=description,
-                severity=Severity_(severity),
-                remediation=remediation,
-                category=category,
-                rows=tuple(rows),
-                fsbp=tuple(fsbp),
-                cdk_nag=tuple(cdk_nag),
-                checkov=tuple(checkov),
-                other=tuple(other),
-                params=tuple(params),
-                check_stack=check,
-            )
-        )
+        return _rule(name, meta, check_stack=check)
 
     return wrap

@@ -629,53 +629,57 @@ class Observability(pulumi.ComponentResource):
     def _apis(self) -> None:
         t = self._args.settings.thresholds
         for api in self._args.graphql_apis:
-            dims = {"GraphQLAPIId": api.api_id}
-            self._alarm(
-                f"appsync-{api.label}-5xx",
-                f"AppSync {api.label}: {t.graphql_server_errors} or more server errors per period",
+            self._errors_and_latency(
+                f"appsync-{api.label}",
+                f"AppSync {api.label}",
                 namespace="AWS/AppSync",
-                metric_name="5XXError",
-                dimensions=dims,
-                statistic="Sum",
-                comparison="GreaterThanOrEqualToThreshold",
-                threshold=t.graphql_server_errors,
-                treat_missing_data="notBreaching",
-            )
-            self._alarm(
-                f"appsync-{api.label}-latency",
-                f"AppSync {api.label}: p99 latency at or above {t.graphql_latency_p99_ms} ms",
-                namespace="AWS/AppSync",
-                metric_name="Latency",
-                dimensions=dims,
-                extended_statistic="p99",
-                comparison="GreaterThanOrEqualToThreshold",
-                threshold=t.graphql_latency_p99_ms,
-                treat_missing_data="notBreaching",
+                dimensions={"GraphQLAPIId": api.api_id},
+                server_errors=t.graphql_server_errors,
+                latency_p99_ms=t.graphql_latency_p99_ms,
             )
         for stage in self._args.rest_api_stages:
-            dims = {"ApiName": stage.api_name, "Stage": stage.stage_name}
-            self._alarm(
-                f"apigw-{stage.label}-5xx",
-                f"REST API {stage.label}: {t.rest_server_errors} or more server errors per period",
+            self._errors_and_latency(
+                f"apigw-{stage.label}",
+                f"REST API {stage.label}",
                 namespace="AWS/ApiGateway",
-                metric_name="5XXError",
-                dimensions=dims,
-                statistic="Sum",
-                comparison="GreaterThanOrEqualToThreshold",
-                threshold=t.rest_server_errors,
-                treat_missing_data="notBreaching",
+                dimensions={"ApiName": stage.api_name, "Stage": stage.stage_name},
+                server_errors=t.rest_server_errors,
+                latency_p99_ms=t.rest_latency_p99_ms,
             )
-            self._alarm(
-                f"apigw-{stage.label}-latency",
-                f"REST API {stage.label}: p99 latency at or above {t.rest_latency_p99_ms} ms",
-                namespace="AWS/ApiGateway",
-                metric_name="Latency",
-                dimensions=dims,
-                extended_statistic="p99",
-                comparison="GreaterThanOrEqualToThreshold",
-                threshold=t.rest_latency_p99_ms,
-                treat_missing_data="notBreaching",
-            )
+
+    def _errors_and_latency(
+        self,
+        role: str,
+        title: str,
+        *,
+        namespace: str,
+        dimensions: Mapping[str, pulumi.Input[str]],
+        server_errors: int,
+        latency_p99_ms: int,
+    ) -> None:
+        """An API's pair of alarms: server errors (``5XXError``) and p99 ``Latency``."""
+        self._alarm(
+            f"{role}-5xx",
+            f"{title}: {server_errors} or more server errors per period",
+            namespace=namespace,
+            metric_name="5XXError",
+            dimensions=dimensions,
+            statistic="Sum",
+            comparison="GreaterThanOrEqualToThreshold",
+            threshold=server_errors,
+            treat_missing_data="notBreaching",
+        )
+        self._alarm(
+            f"{role}-latency",
+            f"{title}: p99 latency at or above {latency_p99_ms} ms",
+            namespace=namespace,
+            metric_name="Latency",
+            dimensions=dimensions,
+            extended_statistic="p99",
+            comparison="GreaterThanOrEqualToThreshold",
+            threshold=latency_p99_ms,
+            treat_missing_data="notBreaching",
+        )
 
     def _web_acls(self) -> None:
         t = self._args.settings.thresholds

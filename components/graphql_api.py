@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +63,7 @@ class GraphqlApiArgs:
 
     def __post_init__(self) -> None:
         try:
-            fields = root_fields(read_schema(self.schema_file))
+            fields = self.fields
         except (OSError, SchemaError) as error:
             raise ArgsError("schema_file", f"{self.schema_file}: {error}") from None
         lambda_fields = {f"{type_name}.{name}" for type_name, name in fields.lambda_fields}
@@ -73,9 +74,15 @@ class GraphqlApiArgs:
             if not (self.resolvers_dir / f"{name}.js").is_file():
                 raise ArgsError("resolvers_dir", f"{type_name}.{name} needs its resolver code in {name}.js")
 
-    @property
+    @functools.cached_property
+    def schema(self) -> str:
+        """The schema file's text, read once."""
+        return read_schema(self.schema_file)
+
+    @functools.cached_property
     def fields(self) -> RootFields:
-        return root_fields(read_schema(self.schema_file))
+        """The schema's root fields, parsed once (validation and resolvers share them)."""
+        return root_fields(self.schema)
 
 
 class GraphqlApi(pulumi.ComponentResource):
@@ -134,7 +141,7 @@ class GraphqlApi(pulumi.ComponentResource):
             f"{name}-api",
             name=api_name,
             api_type="GRAPHQL",
-            schema=read_schema(args.schema_file),
+            schema=args.schema,
             authentication_type="AMAZON_COGNITO_USER_POOLS",
             user_pool_config=aws.appsync.GraphQLApiUserPoolConfigArgs(
                 user_pool_id=args.user_pool_id, aws_region=ctx.region, default_action="ALLOW"

@@ -268,20 +268,9 @@ class AuditTrail(pulumi.ComponentResource):
             f"{name}-logs-role",
             description="CloudTrail delivery to the stack's trail log group",
             assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": ctx.service_principal("cloudtrail")},
-                            "Action": "sts:AssumeRole",
-                            # Confused-deputy guard: only this account's trail.
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": ctx.account_id, "aws:SourceArn": this_trail}
-                            },
-                        }
-                    ],
-                }
+                ctx.trust_policy(
+                    ctx.service_principal("cloudtrail"), source_arn=this_trail, source_arn_test="StringEquals"
+                )
             ),
             tags=dict(args.tags),
             opts=child,

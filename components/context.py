@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from pulumi import Input
 
 from components.validation import ArgsError, require_non_empty
 
@@ -42,3 +45,24 @@ class DeploymentContext:
 
     def service_principal(self, service: str) -> str:
         return f"{service}.{self.dns_suffix}"
+
+    def trust_policy(
+        self, principal: str, *, source_arn: Input[str] | None = None, source_arn_test: str = "ArnLike"
+    ) -> dict[str, Any]:
+        """Trust policy letting the service ``principal`` assume a role only on behalf of this
+        account (confused-deputy guard), and, with ``source_arn``, only for that resource
+        (``source_arn_test``: ArnLike for patterns, ArnEquals or StringEquals for one ARN)."""
+        condition: dict[str, dict[str, Input[str]]] = {"StringEquals": {"aws:SourceAccount": self.account_id}}
+        if source_arn is not None:
+            condition.setdefault(source_arn_test, {})["aws:SourceArn"] = source_arn
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": principal},
+                    "Action": "sts:AssumeRole",
+                    "Condition": condition,
+                }
+            ],
+        }

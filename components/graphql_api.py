@@ -119,20 +119,7 @@ class GraphqlApi(pulumi.ComponentResource):
             f"{name}-logs-role",
             description=f"AppSync writes the request and resolver logs of {api_name}",
             assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "appsync.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": ctx.account_id},
-                                "ArnLike": {"aws:SourceArn": ctx.arn("appsync", "apis/*")},
-                            },
-                        }
-                    ],
-                }
+                ctx.trust_policy("appsync.amazonaws.com", source_arn=ctx.arn("appsync", "apis/*"))
             ),
             tags=dict(args.tags),
             opts=child,
@@ -246,20 +233,7 @@ class GraphqlApi(pulumi.ComponentResource):
             f"{name}-{suffix}-role",
             description=f"AppSync data source of {api_name}: invokes {description}",
             assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "appsync.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": ctx.account_id},
-                                "ArnEquals": {"aws:SourceArn": self.api.arn},
-                            },
-                        }
-                    ],
-                }
+                ctx.trust_policy("appsync.amazonaws.com", source_arn=self.api.arn, source_arn_test="ArnEquals")
             ),
             tags=dict(args.tags),
             opts=child,

@@ -283,21 +283,7 @@ class Network(pulumi.ComponentResource):
             f"{name}-flow-logs-role",
             description="VPC Flow Logs delivery to the stack's flow-log group",
             assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            # Confused-deputy guard: only flow logs of this account.
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": ctx.account_id},
-                                "ArnLike": {"aws:SourceArn": ctx.arn("ec2", "vpc-flow-log/*")},
-                            },
-                        }
-                    ],
-                }
+                ctx.trust_policy("vpc-flow-logs.amazonaws.com", source_arn=ctx.arn("ec2", "vpc-flow-log/*"))
             ),
             tags=dict(args.tags),
             opts=child,

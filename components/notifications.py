@@ -433,19 +433,7 @@ class Notifications(pulumi.ComponentResource):
             f"{name}-scheduler-role",
             description=f"EventBridge Scheduler invokes {self.poller.function_name}",
             assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "scheduler.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": ctx.account_id, "aws:SourceArn": schedule_arn}
-                            },
-                        }
-                    ],
-                }
+                ctx.trust_policy("scheduler.amazonaws.com", source_arn=schedule_arn, source_arn_test="StringEquals")
             ),
             tags=tags,
             opts=child,

@@ -181,19 +181,7 @@ class PythonFunction(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             f"{name}-role",
             description=f"Execution role of {self.function_name}",
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=pulumi.Output.json_dumps(ctx.trust_policy("lambda.amazonaws.com")),
             tags=dict(args.tags),
             opts=child,
         )

@@ -353,19 +353,7 @@ class RestApi(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-cloudwatch-role",
             description="API Gateway (account setting) writes execution and access logs",
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "apigateway.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=pulumi.Output.json_dumps(ctx.trust_policy("apigateway.amazonaws.com")),
             tags=dict(args.tags),
             opts=child,
         )

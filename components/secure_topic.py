@@ -52,19 +52,7 @@ def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pul
     role = aws.iam.Role(
         f"{prefix}-feedback-role",
         description=f"SNS delivery status logging of {spec.topic_name}",
-        assume_role_policy=pulumi.Output.json_dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": ctx.service_principal("sns")},
-                        "Action": "sts:AssumeRole",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
-                    }
-                ],
-            }
-        ),
+        assume_role_policy=pulumi.Output.json_dumps(ctx.trust_policy(ctx.service_principal("sns"))),
         tags=dict(spec.tags),
         opts=child,
     )

@@ -20,6 +20,7 @@ import pulumi_aws as aws
 from components.context import DeploymentContext
 from components.secure_topic import TopicSpec, secure_topic, topic_arn
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
+from offline.flows.model import Flow, declare
 
 LABEL = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -444,6 +445,32 @@ class Observability(pulumi.ComponentResource):
             self._cis(args.trail_log_group_name)
 
         self.dashboard = self._dashboard() if args.settings.dashboard else None
+        # Runtime flows. CloudWatch user guide, "Using Amazon CloudWatch alarms" (SNS actions:
+        # cloudwatch.amazonaws.com publishes with aws:SourceArn = the alarm; on an encrypted topic
+        # the key must allow it through SNS); SNS developer guide, "Amazon SNS dead-letter queues":
+        # SNS sends to the DLQ with aws:SourceArn = the topic, and SQS SSE needs the key for it.
+        declare(
+            *(
+                Flow(
+                    caller=ctx.service_principal("cloudwatch"),
+                    action="sns:Publish",
+                    resource=self.topic.arn,
+                    context={"aws:SourceArn": alarm.arn, "aws:SourceAccount": ctx.account_id},
+                    purpose="alarm state changes reach the on-call people",
+                    doc="https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-actions.html",
+                    broad="every alarm of this account and region may notify the topic (alarms are created after it)",
+                )
+                for alarm in self.alarms[:1]
+            ),
+            Flow(
+                caller=ctx.service_principal("sns"),
+                action="sqs:SendMessage",
+                resource=self.dead_letter_queue.arn,
+                context={"aws:SourceArn": self.topic.arn, "aws:SourceAccount": ctx.account_id},
+                purpose="a notification a subscriber could not take is kept",
+                doc="https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html",
+            ),
+        )
         self.register_outputs(
             {
                 "alarmTopicArn": self.topic.arn,

@@ -16,15 +16,25 @@ import pulumi
 import pytest
 import yaml
 
+from offline.flows.evaluate import recorded
 from offline.runner import REPO_ROOT, ProgramRun, run_program
+from tests.runtime_flows_tally import summary_line
 
 STACKS = ("dev", "prod")
 PROJECT = "social-backend"
 
 
-@functools.cache
 def _run(stack: str) -> ProgramRun:
-    return run_program(REPO_ROOT, stack)
+    # One run per stack for the whole session, recording the runtime flows its components
+    # declare (offline/flows) on the way.
+    return recorded(stack)[0]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line: what tests/test_runtime_flows.py proved (only when it ran)."""
+    line = summary_line()
+    if line is not None:
+        terminalreporter.write_line(line)
 
 
 @functools.cache

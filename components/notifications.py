@@ -403,6 +403,14 @@ class Notifications(pulumi.ComponentResource):
                             pulumi.Output.concat(self.devices_table.arn, "/index/byTokenHash"),
                         ],
                     },
+                    # The table is encrypted with the data key: DynamoDB calls kms:Decrypt with the
+                    # caller's identity ("How Amazon DynamoDB uses AWS KMS").
+                    {
+                        "Sid": "ReadDeviceTableKey",
+                        "Effect": "Allow",
+                        "Action": ["kms:Decrypt"],
+                        "Resource": [args.data_key_arn],
+                    },
                     *(
                         [
                             {

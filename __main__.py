@@ -123,7 +123,6 @@ def graph_functions(
                         "neptune-db:ReadDataViaQuery",
                         "neptune-db:WriteDataViaQuery",
                         "neptune-db:DeleteDataViaQuery",
-                        "neptune-db:GetQueryStatus",
                     ],
                     cluster_arn,
                 )

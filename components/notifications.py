@@ -276,7 +276,8 @@ class Notifications(pulumi.ComponentResource):
                     {
                         "Sid": "LeaseAndCheckpoint",
                         "Effect": "Allow",
-                        "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem"],
+                        # Conditional UpdateItem only (poller/checkpoint.py): it never reads with GetItem.
+                        "Action": ["dynamodb:UpdateItem"],
                         "Resource": [self.checkpoint_table.arn],
                     },
                     {

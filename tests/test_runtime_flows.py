@@ -294,3 +294,22 @@ def test_the_stack_arns_are_put_in_aws_shape() -> None:
     assert evaluate.aws_shape("arn:aws:sqs:eu-west-1:1:queue/q") == "arn:aws:sqs:eu-west-1:1:q"
     assert evaluate.aws_shape("arn:aws:logs:eu-west-1:1:metricalarm:a") == "arn:aws:cloudwatch:eu-west-1:1:alarm:a"
     assert pulumi is not None
+
+
+# -- recorded AWS calls: a call no flow covers is found -------------------------------------
+def test_a_recorded_call_is_covered_only_by_a_flow_of_its_function_on_its_resource() -> None:
+    from tests.aws_calls import Call, covered, iam_actions
+
+    report = evaluate.stack_report("dev")
+    env = (("TableName", "DEVICES_TABLE"),)
+    query = Call("devices", "dynamodb", "Query", (("TableName", "t"),), env)
+    scan = Call("devices", "dynamodb", "Scan", (("TableName", "t"),), env)
+    by_notifier = Call("notifier", "dynamodb", "PutItem", (("TableName", "t"),), env)
+    assert covered(query, report)
+    assert not covered(scan, report)  # devices never scans: no flow, no grant
+    assert not covered(by_notifier, report)  # the notifier only reads the registry
+    write = Call(
+        "graph_api", "neptunedata", "ExecuteOpenCypherQuery", (("openCypherQuery", "MATCH (a) DETACH DELETE a"),), ()
+    )
+    assert iam_actions(write) == ["neptune-db:ReadDataViaQuery", "neptune-db:DeleteDataViaQuery"]
+    assert iam_actions(Call("stream_poller", "sqs", "SendMessageBatch", (), ())) == ["sqs:SendMessage"]

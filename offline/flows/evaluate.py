@@ -542,6 +542,7 @@ def uses(flow: ResolvedFlow, grant: Grant) -> bool:
 @dataclass
 class Report:
     stack: str
+    run: ProgramRun
     policies: StackPolicies
     declared: list[ResolvedFlow]
     derived: list[ResolvedFlow]
@@ -579,7 +580,7 @@ def report(run: ProgramRun, declared: Iterable[ResolvedFlow], account: str) -> R
         if any(uses(flow, grant) for flow in used):
             continue
         (justified if grant.key in justified_keys else surplus).append(grant)
-    return Report(run.stack, stack, declared, derived, surplus, justified)
+    return Report(run.stack, run, stack, declared, derived, surplus, justified)
 
 
 def _in_aws_shape(flow: ResolvedFlow) -> ResolvedFlow:
@@ -599,6 +600,33 @@ def recorded(stack: str) -> tuple[ProgramRun, tuple[ResolvedFlow, ...]]:
     with collect() as flows:
         run = run_program(REPO_ROOT, stack)
     return run, tuple(flows)
+
+
+#: Config that turns on what neither stack file enables: mobile push (APNs), so the notifier's
+#: and the device registry's SNS flows are declared and can cover the calls their tests make.
+PUSH_VARIANT = {
+    "social-backend:notifications": json.dumps(
+        {"apns": {"keyId": "ABC123DEFG", "teamId": "TEAM123456", "bundleId": "com.example.social"}}
+    ),
+    "social-backend:apnsSigningKey": "offline-signing-key",
+}
+
+
+@functools.cache
+def push_variant_report(stack: str = "dev") -> Report:
+    """``stack`` with mobile push configured (``PUSH_VARIANT`` merged into its notifications)."""
+    from offline.mocks import DEFAULT_ACCOUNT_ID
+    from offline.stackfiles import load
+
+    files = load(REPO_ROOT, stack, None)
+    notifications = json.loads(files.config.get("social-backend:notifications", "{}"))
+    overrides = dict(PUSH_VARIANT)
+    overrides["social-backend:notifications"] = json.dumps(
+        {**notifications, **json.loads(PUSH_VARIANT["social-backend:notifications"])}
+    )
+    with collect() as flows:
+        run = run_program(REPO_ROOT, stack, config_overrides=overrides)
+    return report(run, flows, DEFAULT_ACCOUNT_ID)
 
 
 @functools.cache

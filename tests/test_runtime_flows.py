@@ -313,3 +313,41 @@ def test_a_recorded_call_is_covered_only_by_a_flow_of_its_function_on_its_resour
     )
     assert iam_actions(write) == ["neptune-db:ReadDataViaQuery", "neptune-db:DeleteDataViaQuery"]
     assert iam_actions(Call("stream_poller", "sqs", "SendMessageBatch", (), ())) == ["sqs:SendMessage"]
+
+
+def test_principalmapper_decides_string_not_like_unlike_aws_so_the_evaluator_refuses_it() -> None:
+    """AWS: a negated operator matches when the key is absent; principalmapper's StringNotLike
+    does not, so a Deny ... StringNotLike would silently never apply."""
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": "*",
+        "Condition": {"StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::1:role/ok"}},
+    }
+    allow = {"Effect": "Allow", "Principal": {"Service": "s.amazonaws.com"}, "Action": "s3:GetObject", "Resource": "*"}
+    policy = {"Statement": [allow, deny]}
+    result = resource_policy_authorization("s.amazonaws.com", ACCOUNT, policy, "s3:GetObject", f"{BUCKET}/x", {})
+    assert result is ResourcePolicyEvalResult.SERVICE_MATCH  # AWS would deny: the key is absent
+    with pytest.raises(NotImplementedError, match="StringNotLike"):
+        evaluate._doc(policy)
+
+
+def test_if_exists_operators_match_an_absent_key() -> None:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "s.amazonaws.com"},
+        "Action": "s3:GetObject",
+        "Resource": "*",
+        "Condition": {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}},
+    }
+    policy = {"Statement": [statement]}
+    assert (
+        resource_policy_authorization("s.amazonaws.com", ACCOUNT, policy, "s3:GetObject", f"{BUCKET}/x", {})
+        is ResourcePolicyEvalResult.SERVICE_MATCH
+    )
+    other = {"aws:SourceAccount": "999999999999"}
+    assert (
+        resource_policy_authorization("s.amazonaws.com", ACCOUNT, policy, "s3:GetObject", f"{BUCKET}/x", other)
+        is ResourcePolicyEvalResult.NO_MATCH
+    )

@@ -73,10 +73,22 @@ def _reshape(document: Any) -> Any:
     return document
 
 
+#: Condition operators principalmapper 1.1.5 decides differently from AWS: a missing key
+#: makes its StringNotLike false, AWS's true. No stack policy uses them; refuse to guess.
+UNSUPPORTED_OPERATORS = ("StringNotLike",)
+
+
 def _doc(value: Any) -> dict[str, Any]:
     document = json.loads(value) if isinstance(value, str) else dict(value)
     statements = document.get("Statement", [])
     document["Statement"] = statements if isinstance(statements, list) else [statements]
+    for statement in document["Statement"]:
+        for operator in statement.get("Condition", {}):
+            if any(operator.split(":")[-1].startswith(name) for name in UNSUPPORTED_OPERATORS):
+                raise NotImplementedError(
+                    f"{operator} in {statement.get('Sid', 'a statement')}: principalmapper 1.1.5 evaluates it "
+                    "unlike AWS when the key is absent; extend offline/flows/evaluate.py before using it"
+                )
     reshaped: dict[str, Any] = _reshape(document)
     return reshaped
 

@@ -371,7 +371,7 @@ class Observability(pulumi.ComponentResource):
             ),
             ctx,
             self,
-        )
+        ).topic
         # Notifications a subscriber could not take are kept, not lost.
         self.dead_letter_queue = aws.sqs.Queue(
             f"{name}-delivery-dlq",

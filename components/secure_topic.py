@@ -32,7 +32,16 @@ def topic_arn(ctx: DeploymentContext, topic_name: str) -> str:
     return ctx.arn("sns", topic_name)
 
 
-def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pulumi.Resource) -> aws.sns.Topic:
+@dataclass(frozen=True)
+class SecureTopic:
+    """The topic and its policy: a publisher that validates the policy when it is
+    configured (CloudTrail at CreateTrail) must depend on ``policy``, not only the topic."""
+
+    topic: aws.sns.Topic
+    policy: aws.sns.TopicPolicy
+
+
+def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pulumi.Resource) -> SecureTopic:
     child = pulumi.ResourceOptions(parent=parent)
     prefix = f"{name}-{spec.role}"
     # SNS writes delivery status to sns/<region>/<account>/<topic>[/Failure]; declared
@@ -90,13 +99,13 @@ def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pul
         tags=dict(spec.tags),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[attachment]),
     )
-    aws.sns.TopicPolicy(
+    topic_policy = aws.sns.TopicPolicy(
         f"{prefix}-policy",
         arn=topic.arn,
         policy=pulumi.Output.json_dumps(_policy(ctx, spec, topic.arn)),
         opts=child,
     )
-    return topic
+    return SecureTopic(topic, topic_policy)
 
 
 def _policy(ctx: DeploymentContext, spec: TopicSpec, arn: pulumi.Output[str]) -> dict[str, Any]:

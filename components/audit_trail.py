@@ -36,8 +36,9 @@ def trail_arn(ctx: DeploymentContext) -> str:
 class AuditTrailSettings:
     """``<project>:auditTrail`` in the stack config."""
 
-    #: The trail is an account-level concern: exactly one stack per account creates it.
-    create: bool = True
+    #: The trail records the whole account; a second one (Control Tower's, another
+    #: stack's) only doubles the cost, so a stack creates it only when told to.
+    create: bool = False
     #: Retention of the trail's CloudWatch log group (the CIS metric filters read it).
     log_retention_days: int = 365
     #: Ageing of log files in the trail bucket.

@@ -140,7 +140,7 @@ DESCRIPTIONS: Mapping[str, str] = {
     "notifications.apns.bundleId": "The app's bundle id.",
     "notifications.apns.sandbox": "Use the APNs sandbox (development builds).",
     "secrets.recoveryWindowDays": "Days a deleted secret stays recoverable (7-30).",
-    "auditTrail.create": "Create the account's CloudTrail trail in this stack (an account-level singleton: one stack per account).",
+    "auditTrail.create": "Create this stack's multi-region CloudTrail trail (opt-in: an account that already has one, e.g. Control Tower's, pays twice for a second).",
     "auditTrail.logRetentionDays": "Retention of the trail's CloudWatch log group, which the CIS metric filters read.",
     "auditTrail.lifecycle": "Ageing of trail log files `{infrequentAccessAfterDays, glacierAfterDays, expireAfterDays}`.",
     "auditTrail.lifecycle.infrequentAccessAfterDays": "Days until log files move to STANDARD_IA (at least 30).",
@@ -153,12 +153,12 @@ DESCRIPTIONS: Mapping[str, str] = {
     "auditTrail.protect": "Pulumi `protect` on the trail and access-log buckets.",
     "compliance.protect": "Pulumi `protect` on the Config delivery bucket.",
     "observability.deliveryLogRetentionDays": "Retention of the SNS delivery-status log groups of the alarm topic.",
-    "compliance.createRecorder": "Create the AWS Config recorder, delivery channel and bucket (an account-level singleton: one stack per account).",
+    "compliance.createRecorder": "Create the AWS Config recorder, delivery channel and bucket (opt-in: one per account and region; `pulumi up` fails where Config, Security Hub or Control Tower left one).",
     "compliance.includeGlobalResourceTypes": "Record IAM and other global resource types (true in exactly one region per account).",
-    "compliance.createServiceLinkedRole": "Create `AWSServiceRoleForConfig`; false where the account already has it.",
+    "compliance.createServiceLinkedRole": "Create `AWSServiceRoleForConfig` (opt-in: one per account; fails where Config was ever enabled).",
     "compliance.deliveryFrequency": "How often configuration snapshots are delivered (`One_Hour` ... `TwentyFour_Hours`).",
     "compliance.snapshotExpireDays": "Days snapshots and history stay in the delivery bucket (at least 91).",
-    "compliance.createRules": "Create the AWS managed Config rules listed in the README (need a recorder in the region).",
+    "compliance.createRules": "Create the AWS managed Config rules listed in the README (they need a recorder in the region, this stack's or the account's).",
     "compliance.minimumLogRetentionDays": "`MinRetentionTime` of the log-group retention rule, mirroring the packs' setting.",
     "observability.emailEndpoints": "Email addresses subscribed to the alarm topic (each confirms the subscription once).",
     "observability.httpsEndpoints": "`https://` endpoints (an incident tool's webhook) subscribed to the alarm topic.",
@@ -213,7 +213,7 @@ DESCRIPTIONS: Mapping[str, str] = {
     "restApi.throttleRateLimit": "Stage-wide steady requests per second.",
     "restApi.throttleBurstLimit": "Stage-wide burst above the steady rate.",
     "restApi.accessLogRetentionDays": "Retention of the access and execution log groups.",
-    "restApi.manageAccountLoggingRole": "Set API Gateway's account-wide CloudWatch Logs role (one stack per account and region).",
+    "restApi.manageAccountLoggingRole": "Set API Gateway's account-wide CloudWatch Logs role (opt-in: it replaces the account's existing one; a fresh account needs it once per region for stage logging).",
 }
 
 

@@ -140,6 +140,7 @@ DESCRIPTIONS: Mapping[str, str] = {
     "notifications.apns.bundleId": "The app's bundle id.",
     "notifications.apns.sandbox": "Use the APNs sandbox (development builds).",
     "secrets.recoveryWindowDays": "Days a deleted secret stays recoverable (7-30).",
+    "secrets.readerArns": "IAM role ARNs that alone may read the push credentials (operators rotating one); empty: no deny, reads need IAM and the data key within the account.",
     "auditTrail.create": "Create this stack's multi-region CloudTrail trail (opt-in: an account that already has one, e.g. Control Tower's, pays twice for a second).",
     "auditTrail.logRetentionDays": "Retention of the trail's CloudWatch log group, which the CIS metric filters read.",
     "auditTrail.lifecycle": "Ageing of trail log files `{infrequentAccessAfterDays, glacierAfterDays, expireAfterDays}`.",

@@ -67,11 +67,15 @@ def test_what_cloudtrail_validates_at_create_trail_exists_first(run: ProgramRun)
     in parallel and the first `pulumi up` fails."""
     trail = run.one(TRAIL, "audit-trail")
     topic = run.one("aws:sns/topic:Topic", "audit-delivery-topic")
-    (topic_policy,) = [p for p in run.by_type("aws:sns/topicPolicy:TopicPolicy") if p.inputs["arn"] == topic.state["arn"]]
+    (topic_policy,) = [
+        p for p in run.by_type("aws:sns/topicPolicy:TopicPolicy") if p.inputs["arn"] == topic.state["arn"]
+    ]
     bucket_policy = _of_bucket(run, "aws:s3/bucketPolicy:BucketPolicy", run.one(BUCKET, "audit-bucket"))
     role = run.one("aws:iam/role:Role", "audit-logs-role")
     (role_grant,) = [
-        a for a in run.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a.inputs["role"] == role.state["name"]
+        a
+        for a in run.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.inputs["role"] == role.state["name"]
     ]
     for needed in (topic_policy, bucket_policy, role, role_grant):
         assert needed.urn in trail.dependencies, f"{needed.name} must exist before CreateTrail"

@@ -50,6 +50,12 @@ def test_stacks_deploy_into_an_account_that_already_has_config(run: ProgramRun) 
         assert len(program.by_type(RULE)) == len(_opted_in(run.stack).by_type(RULE))
 
 
+def test_stacks_leave_api_gateways_account_logging_role_alone(run: ProgramRun) -> None:
+    """API Gateway's CloudWatch Logs role is one setting per account and region: a stack
+    that sets it replaces the role every other API of the account logs through."""
+    assert not run.by_type("aws:apigateway/account:Account")
+
+
 def test_recorder_records_everything_through_the_service_linked_role(stack: str, config: dict[str, Any]) -> None:
     run = _opted_in(stack)
     recorder = run.one(RECORDER, "compliance-recorder")

@@ -466,11 +466,13 @@ def main() -> None:
                 )
             ],
             web_acls=[
-                WatchedWebAcl(label="regional", web_acl_name=firewall.web_acl.name, region=context.region),
-                WatchedWebAcl(label="cloudfront", web_acl_name=delivery.firewall.web_acl.name, region="us-east-1"),
+                WatchedWebAcl(label="regional", web_acl_name=firewall.web_acl.name, scope="REGIONAL"),
+                WatchedWebAcl(label="cloudfront", web_acl_name=delivery.firewall.web_acl.name, scope="CLOUDFRONT"),
             ],
             custom_metric_alarms=stream_alarms(observability_settings),
             trail_log_group_name=audit.log_group.name if audit is not None else None,
+            edge_key_deletion_window_days=keys_args.deletion_window_days,
+            edge_key_protect=keys_args.protect,
             tags=tags,
         ),
     )

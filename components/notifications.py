@@ -427,13 +427,23 @@ class Notifications(pulumi.ComponentResource):
         )
 
         # -- schedule ---------------------------------------------------------------
+        # Scheduler assumes the execution role with aws:SourceArn = the schedule GROUP's ARN,
+        # never the schedule's ("Confused deputy prevention in EventBridge Scheduler",
+        # https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html:
+        # "Do not scope the aws:SourceArn statement to a specific schedule ... The ARN you
+        # specify must be a schedule group"). A group of the stack's own, not "default", so the
+        # condition admits only this stack's schedules.
         schedule_name = f"{ctx.prefix}-stream-poller"
-        schedule_arn = ctx.arn("scheduler", f"schedule/default/{schedule_name}")
+        group_name = f"{ctx.prefix}-schedules"
+        self.schedule_group = aws.scheduler.ScheduleGroup(
+            f"{name}-schedule-group", name=group_name, tags=tags, opts=child
+        )
+        group_arn = ctx.arn("scheduler", f"schedule-group/{group_name}")
         scheduler_role = aws.iam.Role(
             f"{name}-scheduler-role",
             description=f"EventBridge Scheduler invokes {self.poller.function_name}",
             assume_role_policy=json.dumps(
-                ctx.trust_policy("scheduler.amazonaws.com", source_arn=schedule_arn, source_arn_test="StringEquals")
+                ctx.trust_policy("scheduler.amazonaws.com", source_arn=group_arn, source_arn_test="StringEquals")
             ),
             tags=tags,
             opts=child,
@@ -463,6 +473,7 @@ class Notifications(pulumi.ComponentResource):
         self.schedule = aws.scheduler.Schedule(
             f"{name}-poller-schedule",
             name=schedule_name,
+            group_name=self.schedule_group.name,
             description="Polls Neptune Streams",
             schedule_expression=settings.poller_schedule,
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),

@@ -117,14 +117,31 @@ def test_scheduler_role_invokes_only_the_poller(run: ProgramRun) -> None:
     assert schedule["target"]["arn"] == poller.state["arn"]
     assert schedule["target"]["roleArn"] == role.state["arn"]
     assert schedule["scheduleExpression"] == "rate(1 minute)"
-    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
-    assert trust["Condition"]["StringEquals"] == {
-        "aws:SourceAccount": "123456789012",
-        "aws:SourceArn": "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/fixture-test-stream-poller",
-    }
     (only,) = statements(run, "notifications-scheduler-policy").values()
     assert only["Action"] == ["lambda:InvokeFunction"] and resources(only) == [poller.state["arn"]]
+
+
+def test_scheduler_can_assume_its_role(run: ProgramRun) -> None:
+    """Scheduler assumes the execution role with aws:SourceArn = the ARN of the schedule's
+    GROUP (Scheduler user guide, "Confused deputy prevention"), never the schedule's own ARN:
+    the trust must admit exactly that group of this account, and the group must be the
+    stack's own (not "default", shared by every schedule of the account)."""
+    schedule = run.one("aws:scheduler/schedule:Schedule", "notifications-poller-schedule").inputs
+    group = schedule.get("groupName") or "default"
+    assert group != "default", "a dedicated group keeps other schedules of the account out of the role"
+    (group_resource,) = [
+        g for g in run.by_type("aws:scheduler/scheduleGroup:ScheduleGroup") if g.inputs.get("name") == group
+    ]
+    role = run.one("aws:iam/role:Role", "notifications-scheduler-role")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Action"] == "sts:AssumeRole"
+    sent = {
+        "aws:SourceAccount": CONTEXT.account_id,
+        "aws:SourceArn": f"arn:aws:scheduler:{CONTEXT.region}:{CONTEXT.account_id}:schedule-group/{group}",
+    }
+    assert trust["Condition"] == {"StringEquals": sent}
+    assert group_resource.inputs.get("tags"), "the group is tagged like every child"
 
 
 def test_poller_runs_alone_in_the_vpc(run: ProgramRun) -> None:

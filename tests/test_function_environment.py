@@ -55,8 +55,9 @@ def source_of(function: Any) -> str:
     own = {
         Path(asset.path).resolve().relative_to(FUNCTIONS_ROOT)
         for path, asset in code.assets.items()
-        if not path.startswith(f"{SHARED_SOURCE}/")
+        if isinstance(asset, pulumi.FileAsset) and not path.startswith(f"{SHARED_SOURCE}/")
     }
+    assert len(own) == len(code.assets) - sum(path.startswith(f"{SHARED_SOURCE}/") for path in code.assets)
     (source, *others) = {path.parts[0] for path in own}
     assert not others and source in folders(), f"{function.name} packs {sorted(map(str, own))}"
     return source
@@ -88,9 +89,16 @@ def neptune_of(run: ProgramRun) -> tuple[str, str, int]:
 
 def wired(run: ProgramRun, config: Mapping[str, Any]) -> dict[str, Callable[[Any], None]]:
     """Per function: the check that its parsed environment holds what the stack wired."""
-    bucket = lambda role: state(run, "aws:s3/bucket:Bucket", f"content-{role}")["bucket"]  # noqa: E731
-    table = lambda role: state(run, "aws:dynamodb/table:Table", f"notifications-{role}")["name"]  # noqa: E731
-    apps = {r.inputs["platform"]: r.state["arn"] for r in run.by_type("aws:sns/platformApplication:PlatformApplication")}
+
+    def bucket(role: str) -> Any:
+        return state(run, "aws:s3/bucket:Bucket", f"content-{role}")["bucket"]
+
+    def table(role: str) -> Any:
+        return state(run, "aws:dynamodb/table:Table", f"notifications-{role}")["name"]
+
+    apps = {
+        r.inputs["platform"]: r.state["arn"] for r in run.by_type("aws:sns/platformApplication:PlatformApplication")
+    }
     uploads = configured(config, "uploads", UploadSettings)
     thumbnails = configured(config, "thumbnails", ThumbnailSettings)
     notifications = configured(config, "notifications", NotificationsSettings)
@@ -138,7 +146,10 @@ def wired(run: ProgramRun, config: Mapping[str, Any]) -> dict[str, Callable[[Any
         assert (env.fmt, env.quality, env.max_pixels) == (thumbnails.format, thumbnails.quality, thumbnails.max_pixels)
         assert env.sizes == RENDITION_SIZES
 
-    return {check.__name__: check for check in (graph_api, auth_triggers, stream_poller, notifier, devices, upload_url, thumbnailer)}
+    return {
+        check.__name__: check
+        for check in (graph_api, auth_triggers, stream_poller, notifier, devices, upload_url, thumbnailer)
+    }
 
 
 # --- the cold start --------------------------------------------------------------------
@@ -181,7 +192,9 @@ def test_push_applications_reach_the_notifier_and_devices_when_configured() -> N
     from tests.test_notifications_component import _run as realtime_run
 
     run = realtime_run("push")
-    apps = {r.inputs["platform"]: r.state["arn"] for r in run.by_type("aws:sns/platformApplication:PlatformApplication")}
+    apps = {
+        r.inputs["platform"]: r.state["arn"] for r in run.by_type("aws:sns/platformApplication:PlatformApplication")
+    }
     assert set(apps) == {"APNS", "GCM"}
     for name, contract in (("notifier", CONTRACTS["notifier"]), ("devices", CONTRACTS["devices"])):
         variables = run.one(FUNCTION, f"notifications-{name}-function").inputs["environment"]["variables"]
@@ -262,11 +275,7 @@ def sample(source: str) -> dict[str, str]:
     """A valid environment for ``source``: what the dev stack deploys, minus the construct's."""
     from tests.conftest import _run
 
-    return {
-        name: value
-        for name, value in deployed(_run("dev"))[source].items()
-        if name not in CONSTRUCT_VARIABLES
-    }
+    return {name: value for name, value in deployed(_run("dev"))[source].items() if name not in CONSTRUCT_VARIABLES}
 
 
 @pytest.mark.parametrize("source", sorted(CONTRACTS))
@@ -276,7 +285,9 @@ def test_a_missing_variable_is_named(source: str) -> None:
         if variable.optional:
             continue
         broken = {k: v for k, v in good.items() if k != name}
-        with pytest.raises(EnvironmentContractError, match=f"the environment of {source} is invalid: .*{name}: not set"):
+        with pytest.raises(
+            EnvironmentContractError, match=f"the environment of {source} is invalid: .*{name}: not set"
+        ):
             CONTRACTS[source].from_environment(broken)
 
 
@@ -355,6 +366,8 @@ def test_resource_attributes_are_written_as_they_are() -> None:
 def test_optional_variables_are_absent_when_unset() -> None:
     assert dict(PlatformApplications[str]().to_environment()) == {}
     only_fcm = PlatformApplications.of({"FCM": "arn:aws:sns:eu-west-1:123456789012:app/GCM/x"})
-    assert dict(only_fcm.to_environment()) == {"FCM_PLATFORM_APPLICATION_ARN": "arn:aws:sns:eu-west-1:123456789012:app/GCM/x"}
+    assert dict(only_fcm.to_environment()) == {
+        "FCM_PLATFORM_APPLICATION_ARN": "arn:aws:sns:eu-west-1:123456789012:app/GCM/x"
+    }
     with pytest.raises(ValueError, match="unknown push platform"):
         PlatformApplications.of({"WNS": "arn"})

@@ -12,7 +12,7 @@ from tests.realtime_support import add_function_paths
 
 add_function_paths()  # the handlers' package root, as in Lambda
 
-from shared.graph.client import NeptuneSettings  # noqa: E402
+from shared.environment import NeptuneSettings  # noqa: E402
 
 FUNCTION = "aws:lambda/function:Function"
 NEPTUNE_READ_WRITE = {"neptune-db:ReadDataViaQuery", "neptune-db:WriteDataViaQuery"}

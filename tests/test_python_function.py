@@ -148,7 +148,10 @@ def test_code_archive_holds_the_function_folder(run: ProgramRun) -> None:
         ),
         ({"statements": [{"Action": "s3:GetObject"}]}, r"statements\[0\]: needs Effect, Action and Resource"),
         # The handler parses the environment with its own folder's contract, never another's.
-        ({"environment": WithDepsEnvironment()}, "environment: WithDepsEnvironment is the contract of with_deps, not of echo"),
+        (
+            {"environment": WithDepsEnvironment()},
+            "environment: WithDepsEnvironment is the contract of with_deps, not of echo",
+        ),
     ],
 )
 def test_bad_arguments_name_the_field(changes: dict[str, object], message: str) -> None:

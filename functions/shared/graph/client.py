@@ -23,8 +23,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-# The endpoints are part of each function's environment contract (one set of names).
-from shared.environment import NeptuneSettings
+# The endpoints are part of each function's environment contract (one set of names);
+# re-exported, as the executor's settings.
+from shared.environment import NeptuneSettings as NeptuneSettings
 
 Row = dict[str, Any]
 CONCURRENT_MODIFICATION = "ConcurrentModificationException"

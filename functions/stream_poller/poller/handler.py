@@ -40,9 +40,7 @@ def _poller() -> Poller:
         stream=NeptuneStreamReader(
             boto3.client("neptunedata", endpoint_url=env.neptune.writer_url, config=neptune_config)
         ),
-        lookups=NeptuneLookups(
-            boto3.client("neptunedata", endpoint_url=env.neptune.reader_url, config=neptune_config)
-        ),
+        lookups=NeptuneLookups(boto3.client("neptunedata", endpoint_url=env.neptune.reader_url, config=neptune_config)),
         sink=SqsFifoSink(boto3.client("sqs"), env.queue_url),
         settings=PollerSettings(page_limit=env.page_limit),
         now_ms=lambda: int(time.time() * 1000),

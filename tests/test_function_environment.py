@@ -350,6 +350,7 @@ def thumbnailer(**changes: Any) -> ThumbnailerEnvironment[Any]:
         ({"fmt": "gif"}, "RENDITION_FORMAT: must be one of webp, jpeg, got 'gif'"),
         ({"sizes": ()}, "RENDITION_SIZES: must list integers of at least 1"),
         ({"media_bucket": ""}, "MEDIA_BUCKET: is empty"),
+        ({"media_bucket": None}, "MEDIA_BUCKET: no value given"),
     ],
 )
 def test_a_value_the_handler_would_refuse_never_renders(changes: dict[str, Any], message: str) -> None:

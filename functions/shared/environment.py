@@ -213,19 +213,19 @@ class EnvironmentContract[S]:
     def variables(cls) -> dict[str, Variable]:
         """Every variable of the contract (sections included), by name."""
         found: dict[str, Variable] = {}
-        for _, variable in cls._declared():
+        for variable in cls._declared():
             if variable.name in found:
                 raise ValueError(f"{cls.__name__} declares {variable.name} twice")
             found[variable.name] = variable
         return found
 
     @classmethod
-    def _declared(cls) -> Iterator[tuple[str, Variable]]:
+    def _declared(cls) -> Iterator[Variable]:
         for declared in fields(cls):
             if _SECTION in declared.metadata:
                 yield from declared.metadata[_SECTION]._declared()
             elif _VARIABLE in declared.metadata:
-                yield declared.name, declared.metadata[_VARIABLE]
+                yield declared.metadata[_VARIABLE]
             else:
                 raise TypeError(f"{cls.__name__}.{declared.name} is neither a variable nor a section")
 
@@ -270,8 +270,10 @@ class EnvironmentContract[S]:
                 rendered.update(part)
                 continue
             variable: Variable = declared.metadata[_VARIABLE]
-            if value is None and variable.optional:
-                continue
+            if value is None:
+                if variable.optional:
+                    continue
+                raise EnvironmentContractError(f"{variable.name}: no value given")
             if variable.resource_attribute and not isinstance(value, str):
                 rendered[variable.name] = value  # an Output, resolved by the engine
                 continue
@@ -286,7 +288,11 @@ class EnvironmentContract[S]:
 
 @dataclass(frozen=True, kw_only=True)
 class FunctionEnvironment[S](EnvironmentContract[S]):
-    """The whole environment of one function: the folder under ``functions/`` it belongs to."""
+    """The whole environment of one function (``SOURCE``: its folder under ``functions/``).
+
+    Each subclass re-declares ``from_environment`` only to name its parsed type,
+    ``XEnvironment[str]`` (a classmethod returning ``Self`` would leave ``S`` unsolved).
+    """
 
     SOURCE: ClassVar[str]
 

@@ -42,6 +42,11 @@ from components.secrets import Secrets, SecretsArgs, SecretsSettings
 from components.validation import ArgsError
 from components.web_firewall import WebFirewall, WebFirewallArgs, WebFirewallSettings
 
+# isort: split
+# The functions' environment contracts, the module their handlers import: importing
+# `components` put functions/ on sys.path for it (see components/__init__.py).
+from shared.environment import AuthTriggersEnvironment, GraphApiEnvironment, NeptuneSettings
+
 #: Resolved by the device registry function (outside the VPC: it calls SNS), not graph_api.
 DEVICE_FIELDS = ("Mutation.registerDevice", "Mutation.unregisterDevice")
 
@@ -106,7 +111,11 @@ def graph_functions(
         security_group_ids=[network.lambda_security_group.id],
     )
     cluster_arn = neptune_data_arn(context, graph)
-    port = graph.cluster.port.apply(str)
+    neptune = NeptuneSettings(
+        writer_endpoint=graph.cluster.endpoint,
+        reader_endpoint=graph.cluster.reader_endpoint,
+        port=NEPTUNE_PORT,  # the port GraphDatabase configures on the cluster
+    )
     # AppSync and Cognito invoke both functions synchronously: the caller sees the error,
     # and a Lambda DLQ (async invocations only) would never receive anything.
     graph_api = PythonFunction(
@@ -127,11 +136,7 @@ def graph_functions(
                     cluster_arn,
                 )
             ],
-            environment={
-                "NEPTUNE_WRITER_ENDPOINT": graph.cluster.endpoint,
-                "NEPTUNE_READER_ENDPOINT": graph.cluster.reader_endpoint,
-                "NEPTUNE_PORT": port,
-            },
+            environment=GraphApiEnvironment(neptune=neptune),
             logs_key_arn=keys.logs.arn,
             data_key_arn=keys.data.arn,
             vpc=vpc,
@@ -153,12 +158,12 @@ def graph_functions(
                     cluster_arn,
                 )
             ],
-            environment={
-                "NEPTUNE_WRITER_ENDPOINT": graph.cluster.endpoint,
-                "NEPTUNE_PORT": port,
-                "ALLOWED_EMAIL_DOMAINS": ",".join(identity_settings.allowed_email_domains),
-                "BLOCKED_EMAIL_DOMAINS": ",".join(identity_settings.blocked_email_domains),
-            },
+            # Post confirmation's repository needs both endpoints, like graph_api's.
+            environment=AuthTriggersEnvironment(
+                neptune=neptune,
+                allowed_email_domains=tuple(identity_settings.allowed_email_domains),
+                blocked_email_domains=tuple(identity_settings.blocked_email_domains),
+            ),
             logs_key_arn=keys.logs.arn,
             data_key_arn=keys.data.arn,
             vpc=vpc,

@@ -150,8 +150,10 @@ def test_poller_runs_alone_in_the_vpc(run: ProgramRun) -> None:
     assert poller["vpcConfig"] == {"subnetIds": ["subnet-a", "subnet-b"], "securityGroupIds": ["sg-lambda"]}
     assert poller["handler"] == "poller.handler.handler"
     variables = poller["environment"]["variables"]
-    assert variables["NEPTUNE_WRITER_URL"] == "https://graph.cluster-abc.eu-west-1.neptune.amazonaws.com:8182"
-    assert variables["NEPTUNE_READER_URL"] == "https://graph.cluster-ro-abc.eu-west-1.neptune.amazonaws.com:8182"
+    # The stream is read from the writer, follower lookups from the reader (the endpoints it was given).
+    assert variables["NEPTUNE_WRITER_ENDPOINT"] == "graph.cluster-abc.eu-west-1.neptune.amazonaws.com"
+    assert variables["NEPTUNE_READER_ENDPOINT"] == "graph.cluster-ro-abc.eu-west-1.neptune.amazonaws.com"
+    assert variables["NEPTUNE_PORT"] == "8182"
     for outside in ("notifications-notifier-function", "notifications-devices-function"):
         assert "vpcConfig" not in run.one("aws:lambda/function:Function", outside).inputs
 
@@ -197,7 +199,7 @@ def test_no_credentials_means_no_platform_applications_and_no_push_rights() -> N
     assert run.by_type("aws:sns/platformApplication:PlatformApplication") == []
     assert run.by_type("aws:secretsmanager/secret:Secret") == []
     notifier = run.one("aws:lambda/function:Function", "notifications-notifier-function").inputs
-    assert notifier["environment"]["variables"]["PLATFORM_APPLICATIONS"] == "{}"
+    assert not [name for name in notifier["environment"]["variables"] if name.endswith("_PLATFORM_APPLICATION_ARN")]
     actions = [a for s in statements(run, "notifications-notifier-policy").values() for a in s["Action"]]
     assert not [a for a in actions if a.startswith("sns:")]
 

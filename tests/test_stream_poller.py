@@ -381,8 +381,10 @@ def test_handler_emits_stream_expired_metric_and_fails(
 def test_environment_is_parsed_once_into_clients(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHECKPOINT_TABLE", TABLE)
     monkeypatch.setenv("QUEUE_URL", aws["queue_url"])
-    monkeypatch.setenv("NEPTUNE_WRITER_URL", "https://writer.example:8182")
-    monkeypatch.setenv("NEPTUNE_READER_URL", "https://reader.example:8182")
+    monkeypatch.setenv("NEPTUNE_WRITER_ENDPOINT", "writer.example")
+    monkeypatch.setenv("NEPTUNE_READER_ENDPOINT", "reader.example")
+    monkeypatch.setenv("NEPTUNE_PORT", "8182")
+    monkeypatch.setenv("STREAM_PAGE_LIMIT", "1000")
     app._poller.cache_clear()
     assert app._poller() is app._poller()
     app._poller.cache_clear()

@@ -29,9 +29,12 @@ their own action.
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -48,10 +51,12 @@ import graph_api.app as graph_api  # noqa: E402
 from notify import handler as notifier  # noqa: E402
 from poller import handler as poller_handler  # noqa: E402
 from poller.checkpoint import DynamoDBCheckpointStore  # noqa: E402
+from poller.graph_model import EDGE_RULES  # noqa: E402
 from poller.loop import Poller, PollerSettings  # noqa: E402
 from poller.mapping import NeptuneLookups  # noqa: E402
 from poller.sink import SqsFifoSink  # noqa: E402
 from poller.stream import NeptuneStreamReader  # noqa: E402
+from shared.graph import model, queries  # noqa: E402
 from shared.graph.repository import GraphRepository  # noqa: E402
 from shared.graph.service import SocialService  # noqa: E402
 
@@ -67,6 +72,7 @@ QUEUE = "e2e-events.fifo"
 #: Small pages, so reads end inside transactions and the poller resumes from checkpoints.
 PAGE_LIMIT = 5
 COMMIT_T0 = 1_767_225_600_000
+FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
 
 Element = tuple[str, ...]
 Properties = dict[str, Any]
@@ -405,3 +411,30 @@ def test_every_notification_kind_reaches_the_right_cognito_sub(backend: Backend)
         ]
     ), "each once, to its sub; nobody about their own like or comment; unfollow, unlike, delete, edit: nobody"
     assert all(recipient != actor for _, recipient, actor, _, _ in backend.notifications())
+
+
+def test_the_poller_listens_only_for_edges_graph_api_writes() -> None:
+    written = {
+        match.group(1)
+        for text in queries.ALL.values()
+        for match in re.finditer(r"(?:MERGE|CREATE)\s*\(\w*\)-\[\w*:(\w+)", text)
+    }
+    assert set(EDGE_RULES) <= written, f"rules for edges no query writes: {sorted(set(EDGE_RULES) - written)}"
+
+
+def test_graph_labels_are_spelled_only_in_the_model() -> None:
+    """A label spelled twice can drift (as COMMENTED did from WROTE): every string in the
+    functions' code that is a label, or names one after a colon, must be the model's."""
+    labels = [str(label) for label in (*model.Vertex, *model.Edge)]
+    named = re.compile(rf":\s*`?(?:{'|'.join(labels)})`?\b")
+    spelled = [
+        f"{path.relative_to(FUNCTIONS)}:{node.lineno}"
+        for path in sorted(FUNCTIONS.rglob("*.py"))
+        if path != FUNCTIONS / "shared" / "graph" / "model.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and (node.value in labels or named.search(node.value))
+    ]
+    assert spelled == []
+    assert ":WROTE]" in queries.ADD_COMMENT, "the scan sees rendered texts through the model, not around it"

@@ -35,8 +35,9 @@ its ``~id`` (``data.id``, and an edge's ``from``/``to``; "Serialization Formats 
 Streams", https://docs.aws.amazon.com/neptune/latest/userguide/streams-change-formats.html),
 never by domain id. The poller resolves a vertex's domain id
 
-1. from the same page's own ``vp`` record of :attr:`Key.DOMAIN_ID` (the vertex was
-   created there; this also covers one deleted before the poller runs), else
+1. from the same page's own ``vp`` record of :attr:`Key.DOMAIN_ID` when the vertex was
+   created there (no query, and no dependence on the reader replica having caught up
+   with a vertex committed moments ago), else
 2. with :data:`VERTEX_DOMAIN_IDS`, one batched, parameterised query on the reader.
    openCypher's ``id(v)`` is the ``~id`` on Neptune and the engine's id on FalkorDB, so
    the same text runs on both (on FalkorDB the parameter values are integers).

@@ -28,8 +28,8 @@ from poller import handler as app  # noqa: E402
 from poller.checkpoint import DynamoDBCheckpointStore, LeaseLostError  # noqa: E402
 from poller.graph_model import DOMAIN_IDS_QUERY, FOLLOWERS_QUERY, POST_AUTHORS_QUERY  # noqa: E402
 from poller.loop import Poller, PollerSettings  # noqa: E402
-from poller.mapping import NeptuneLookups  # noqa: E402
-from poller.records import StreamPosition  # noqa: E402
+from poller.mapping import NeptuneLookups, map_transactions  # noqa: E402
+from poller.records import StreamPage, StreamPosition, complete_transactions  # noqa: E402
 from poller.sink import SendError, SqsFifoSink  # noqa: E402
 from poller.stream import NeptuneStreamReader, StreamExpiredError  # noqa: E402
 
@@ -203,6 +203,26 @@ def test_recorded_pages_become_events_grouped_per_transaction(aws: dict[str, Any
     item = checkpoint_item(aws)
     assert (item["commitNum"]["N"], item["opNum"]["N"]) == ("107", "2")
     assert "leaseOwner" not in item, "the lease is released at the end of the run"
+
+
+class NothingFound:
+    """The reader knows none of the vertices: they were deleted before the poller ran."""
+
+    def domain_ids(self, vertex_ids: Any) -> dict[str, str]:
+        return {}
+
+    def post_authors(self, post_ids: Any) -> dict[str, str]:
+        return {}
+
+    def followers(self, author_ids: Any) -> dict[str, list[str]]:
+        return {}
+
+
+def test_an_edge_whose_vertices_are_gone_notifies_nobody() -> None:
+    # Page 2 creates none of the vertices its edges touch; with them gone there is nobody
+    # to name, and a ~id must never stand in for a Cognito sub.
+    transactions = complete_transactions(StreamPage.parse(page("social_page_2")).records)
+    assert map_transactions(transactions, NothingFound()) == []
 
 
 def test_checkpoint_does_not_move_when_the_send_fails(aws: dict[str, Any]) -> None:

@@ -43,6 +43,11 @@ from components.validation import ArgsError
 from components.web_firewall import WebFirewall, WebFirewallArgs, WebFirewallSettings
 from offline.flows.model import Flow, declare
 
+# isort: split
+# The functions' environment contracts, the module their handlers import: importing
+# `components` put functions/ on sys.path for it (see components/__init__.py).
+from shared.environment import AuthTriggersEnvironment, GraphApiEnvironment, NeptuneSettings
+
 #: Resolved by the device registry function (outside the VPC: it calls SNS), not graph_api.
 DEVICE_FIELDS = ("Mutation.registerDevice", "Mutation.unregisterDevice")
 
@@ -107,7 +112,11 @@ def graph_functions(
         security_group_ids=[network.lambda_security_group.id],
     )
     cluster_arn = neptune_data_arn(context, graph)
-    port = graph.cluster.port.apply(str)
+    neptune = NeptuneSettings(
+        writer_endpoint=graph.cluster.endpoint,
+        reader_endpoint=graph.cluster.reader_endpoint,
+        port=NEPTUNE_PORT,  # the port GraphDatabase configures on the cluster
+    )
     # AppSync and Cognito invoke both functions synchronously: the caller sees the error,
     # and a Lambda DLQ (async invocations only) would never receive anything.
     graph_api = PythonFunction(
@@ -127,11 +136,7 @@ def graph_functions(
                     cluster_arn,
                 )
             ],
-            environment={
-                "NEPTUNE_WRITER_ENDPOINT": graph.cluster.endpoint,
-                "NEPTUNE_READER_ENDPOINT": graph.cluster.reader_endpoint,
-                "NEPTUNE_PORT": port,
-            },
+            environment=GraphApiEnvironment(neptune=neptune),
             logs_key_arn=keys.logs.arn,
             data_key_arn=keys.data.arn,
             vpc=vpc,
@@ -153,12 +158,12 @@ def graph_functions(
                     cluster_arn,
                 )
             ],
-            environment={
-                "NEPTUNE_WRITER_ENDPOINT": graph.cluster.endpoint,
-                "NEPTUNE_PORT": port,
-                "ALLOWED_EMAIL_DOMAINS": ",".join(identity_settings.allowed_email_domains),
-                "BLOCKED_EMAIL_DOMAINS": ",".join(identity_settings.blocked_email_domains),
-            },
+            # Post confirmation's repository needs both endpoints, like graph_api's.
+            environment=AuthTriggersEnvironment(
+                neptune=neptune,
+                allowed_email_domains=tuple(identity_settings.allowed_email_domains),
+                blocked_email_domains=tuple(identity_settings.blocked_email_domains),
+            ),
             logs_key_arn=keys.logs.arn,
             data_key_arn=keys.data.arn,
             vpc=vpc,
@@ -502,11 +507,13 @@ def main() -> None:
                 )
             ],
             web_acls=[
-                WatchedWebAcl(label="regional", web_acl_name=firewall.web_acl.name, region=context.region),
-                WatchedWebAcl(label="cloudfront", web_acl_name=delivery.firewall.web_acl.name, region="us-east-1"),
+                WatchedWebAcl(label="regional", web_acl_name=firewall.web_acl.name, scope="REGIONAL"),
+                WatchedWebAcl(label="cloudfront", web_acl_name=delivery.firewall.web_acl.name, scope="CLOUDFRONT"),
             ],
             custom_metric_alarms=stream_alarms(observability_settings),
             trail_log_group_name=audit.log_group.name if audit is not None else None,
+            edge_key_deletion_window_days=keys_args.deletion_window_days,
+            edge_key_protect=keys_args.protect,
             tags=tags,
         ),
     )

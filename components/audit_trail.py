@@ -37,8 +37,9 @@ def trail_arn(ctx: DeploymentContext) -> str:
 class AuditTrailSettings:
     """``<project>:auditTrail`` in the stack config."""
 
-    #: The trail is an account-level concern: exactly one stack per account creates it.
-    create: bool = True
+    #: The trail records the whole account; a second one (Control Tower's, another
+    #: stack's) only doubles the cost, so a stack creates it only when told to.
+    create: bool = False
     #: Retention of the trail's CloudWatch log group (the CIS metric filters read it).
     log_retention_days: int = 365
     #: Ageing of log files in the trail bucket.
@@ -221,7 +222,7 @@ class AuditTrail(pulumi.ComponentResource):
         delivery_role, delivery_attachment = self._delivery_role(name, args, this_trail)
         # Log-delivery notifications (CKV_AWS_252) on a topic of their own: they are one
         # per log file, far too many for the alarm topic's people.
-        self.notification_topic = secure_topic(
+        delivery_topic = secure_topic(
             name,
             TopicSpec(
                 role="delivery-topic",
@@ -236,6 +237,7 @@ class AuditTrail(pulumi.ComponentResource):
             ctx,
             self,
         )
+        self.notification_topic = delivery_topic.topic
 
         self.trail = aws.cloudtrail.Trail(
             f"{name}-trail",
@@ -253,8 +255,16 @@ class AuditTrail(pulumi.ComponentResource):
             ),
             sns_topic_name=self.notification_topic.name,
             tags={**args.tags, "Name": trail_name(ctx)},
-            # CloudTrail checks the bucket policy and the role when the trail is created.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*trail_bucket.ready, delivery_attachment]),
+            # CreateTrail validates the bucket policy ("Amazon S3 bucket policy for CloudTrail",
+            # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html),
+            # the topic policy ("Amazon SNS topic policy for CloudTrail",
+            # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-permissions-for-sns-notifications.html)
+            # and the CloudWatch Logs role: all three must exist first, not merely their
+            # bucket, topic and role (which the inputs already order).
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*trail_bucket.ready, delivery_topic.policy, delivery_role, delivery_attachment],
+            ),
         )
         self._declare_flows(args, this_trail, access_logs.arn, trail_bucket.arn, delivery_role.arn)
         self.register_outputs(

@@ -155,13 +155,15 @@ def delivery_bucket_arn(ctx: DeploymentContext) -> str:
 class ComplianceSettings:
     """``<project>:compliance`` in the stack config."""
 
-    #: The recorder and delivery channel exist once per account and region: exactly one
-    #: stack per account creates them.
-    create_recorder: bool = True
+    #: AWS Config allows one recorder (and one delivery channel) per account and region,
+    #: and Config, Security Hub and Control Tower leave one behind: creating it fails
+    #: wherever one exists, so this stack creates it only when told to (a fresh account).
+    create_recorder: bool = False
     #: Record IAM and other global resource types (in one region per account only).
     include_global_resource_types: bool = True
-    #: Create AWS Config's service-linked role; false where it already exists in the account.
-    create_service_linked_role: bool = True
+    #: ``AWSServiceRoleForConfig`` exists once per account once Config was ever enabled;
+    #: creating it again fails, so it is created only when told to (a fresh account).
+    create_service_linked_role: bool = False
     delivery_frequency: str = "TwentyFour_Hours"
     #: Days configuration snapshots and history are kept in the delivery bucket.
     snapshot_expire_days: int = 2557
@@ -203,8 +205,19 @@ class Compliance(pulumi.ComponentResource):
         ctx, settings = args.context, args.settings
         rules_after: list[pulumi.Resource] = []
         self.recorder = None
+        # The service-linked role carries AWS's own, AWS-maintained permissions for
+        # Config and nothing else, and needs no managed-policy attachment of ours.
+        service_role = (
+            aws.iam.ServiceLinkedRole(
+                f"{name}-service-role",
+                aws_service_name=ctx.service_principal("config"),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if settings.create_service_linked_role
+            else None
+        )
         if settings.create_recorder:
-            rules_after.append(self._recorder(name, args))
+            rules_after.append(self._recorder(name, args, service_role))
         self.rules = []
         if settings.create_rules:
             for rule in managed_rules(settings.minimum_log_retention_days):
@@ -224,17 +237,16 @@ class Compliance(pulumi.ComponentResource):
                 )
         self.register_outputs({"recorderName": self.recorder.name if self.recorder is not None else None})
 
-    def _recorder(self, name: str, args: ComplianceArgs) -> aws.cfg.RecorderStatus:
+    def _recorder(
+        self, name: str, args: ComplianceArgs, service_role: aws.iam.ServiceLinkedRole | None
+    ) -> aws.cfg.RecorderStatus:
         ctx, settings = args.context, args.settings
         child = pulumi.ResourceOptions(parent=self)
-        # The service-linked role carries AWS's own, AWS-maintained permissions for
-        # Config and nothing else, and needs no managed-policy attachment of ours.
         role_arn: pulumi.Input[str]
-        if settings.create_service_linked_role:
-            role_arn = aws.iam.ServiceLinkedRole(
-                f"{name}-service-role", aws_service_name=ctx.service_principal("config"), opts=child
-            ).arn
+        if service_role is not None:
+            role_arn = service_role.arn
         else:
+            # The account's existing role (its name and path are fixed by AWS).
             role_arn = (
                 f"arn:{ctx.partition}:iam::{ctx.account_id}:role/aws-service-role/"
                 f"{ctx.service_principal('config')}/AWSServiceRoleForConfig"

@@ -51,7 +51,21 @@ class DeploymentContext:
     ) -> dict[str, Any]:
         """Trust policy letting the service ``principal`` assume a role only on behalf of this
         account (confused-deputy guard), and, with ``source_arn``, only for that resource
-        (``source_arn_test``: ArnLike for patterns, ArnEquals or StringEquals for one ARN)."""
+        (``source_arn_test``: ArnLike for patterns, ArnEquals or StringEquals for one ARN).
+
+        ``source_arn`` must be the ARN the service itself puts in the request context, which
+        is not always the resource the role serves. What the stack's callers pass:
+
+        - ``scheduler``: the schedule GROUP's ARN, never the schedule's ("Confused deputy
+          prevention in EventBridge Scheduler",
+          https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html);
+        - ``appsync``: the GraphQL API's ARN ``apis/<id>`` (data sources, logging);
+        - ``cloudtrail``: the trail's ARN (the CloudWatch Logs delivery role);
+        - ``vpc-flow-logs``: ``vpc-flow-log/<id>`` ("IAM role for publishing flow logs to
+          CloudWatch Logs", Amazon VPC user guide);
+        - ``lambda``, ``apigateway`` (account logging role), ``sns`` (delivery-status role):
+          ``aws:SourceAccount`` only: no per-resource ARN is pinned.
+        """
         condition: dict[str, dict[str, Input[str]]] = {"StringEquals": {"aws:SourceAccount": self.account_id}}
         if source_arn is not None:
             condition.setdefault(source_arn_test, {})["aws:SourceArn"] = source_arn

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+
+# The handlers' own contracts (functions/ is on sys.path: see components/__init__.py).
+from shared.environment import ThumbnailerEnvironment, UploadUrlEnvironment
 
 from components.content_delivery import MEDIA_PREFIX, REJECTED_PREFIX, UPLOADS_PREFIX
 from components.context import DeploymentContext
@@ -126,15 +128,15 @@ class MediaPipeline(pulumi.ComponentResource):
                 timeout_seconds=10,
                 reserved_concurrency=uploads.reserved_concurrency,
                 log_retention_days=uploads.log_retention_days,
-                environment={
-                    "UPLOADS_BUCKET": args.uploads_bucket_name,
-                    "DATA_KEY_ARN": args.data_key_arn,
-                    "ALLOWED_CONTENT_TYPES": json.dumps(uploads.content_type_extensions),
-                    "MIN_BYTES": str(uploads.min_bytes),
-                    "MAX_BYTES": str(uploads.max_bytes),
-                    "URL_EXPIRY_SECONDS": str(uploads.url_expiry_seconds),
-                    "ALLOWED_ORIGINS": json.dumps(list(args.allowed_origins)),
-                },
+                environment=UploadUrlEnvironment(
+                    bucket=args.uploads_bucket_name,
+                    data_key_arn=args.data_key_arn,
+                    content_types=uploads.content_type_extensions,
+                    min_bytes=uploads.min_bytes,
+                    max_bytes=uploads.max_bytes,
+                    expiry_seconds=uploads.url_expiry_seconds,
+                    allowed_origins=tuple(args.allowed_origins),
+                ),
                 statements=[
                     {
                         # The presigned POST is signed with this role: it can only ever write uploads/.
@@ -167,14 +169,14 @@ class MediaPipeline(pulumi.ComponentResource):
                 reserved_concurrency=thumbs.reserved_concurrency,
                 log_retention_days=thumbs.log_retention_days,
                 dead_letter_queue=True,
-                environment={
-                    "UPLOADS_BUCKET": args.uploads_bucket_name,
-                    "MEDIA_BUCKET": args.media_bucket_name,
-                    "RENDITION_FORMAT": thumbs.format,
-                    "RENDITION_QUALITY": str(thumbs.quality),
-                    "RENDITION_SIZES": ",".join(str(size) for size in RENDITION_SIZES),
-                    "MAX_PIXELS": str(thumbs.max_pixels),
-                },
+                environment=ThumbnailerEnvironment(
+                    uploads_bucket=args.uploads_bucket_name,
+                    media_bucket=args.media_bucket_name,
+                    fmt=thumbs.format,
+                    quality=thumbs.quality,
+                    sizes=RENDITION_SIZES,
+                    max_pixels=thumbs.max_pixels,
+                ),
                 statements=[
                     {
                         "Sid": "ReadAndRemoveRawUploads",

@@ -16,6 +16,15 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+# The handlers' own contracts (functions/ is on sys.path: see components/__init__.py).
+from shared.environment import (
+    DevicesEnvironment,
+    NeptuneSettings,
+    NotifierEnvironment,
+    PlatformApplications,
+    StreamPollerEnvironment,
+)
+
 from components.context import DeploymentContext
 from components.python_function import LAYERS_ROOT, PythonFunction, PythonFunctionArgs, VpcPlacement
 from components.validation import ArgsError, require_int_range, require_log_retention, require_non_empty
@@ -87,7 +96,8 @@ class NotificationsSettings:
 class GraphEndpoints:
     writer_endpoint: pulumi.Input[str]
     reader_endpoint: pulumi.Input[str]
-    port: pulumi.Input[int]
+    #: The port the cluster listens on (GraphDatabase's NEPTUNE_PORT).
+    port: int
     cluster_resource_id: pulumi.Input[str]
 
 
@@ -232,7 +242,7 @@ class Notifications(pulumi.ComponentResource):
             )
         if args.fcm_service_account is not None:
             self.platform_applications["FCM"] = self._platform_application(name, "fcm", "GCM", args.fcm_service_account)
-        applications_env = pulumi.Output.json_dumps({k: v.arn for k, v in self.platform_applications.items()})
+        push = PlatformApplications.of({key: app.arn for key, app in self.platform_applications.items()})
 
         # -- functions --------------------------------------------------------------
         common = {
@@ -255,17 +265,16 @@ class Notifications(pulumi.ComponentResource):
                 reserved_concurrency=1,  # one reader at a time (the lease is the second guard)
                 dead_letter_queue=True,  # the schedule invokes it asynchronously
                 vpc=VpcPlacement(subnet_ids=args.subnet_ids, security_group_ids=[args.lambda_security_group_id]),
-                environment={
-                    "CHECKPOINT_TABLE": self.checkpoint_table.name,
-                    "QUEUE_URL": self.queue.url,
-                    "NEPTUNE_WRITER_URL": pulumi.Output.format(
-                        "https://{0}:{1}", args.graph.writer_endpoint, args.graph.port
+                environment=StreamPollerEnvironment(
+                    checkpoint_table=self.checkpoint_table.name,
+                    queue_url=self.queue.url,
+                    neptune=NeptuneSettings(
+                        writer_endpoint=args.graph.writer_endpoint,
+                        reader_endpoint=args.graph.reader_endpoint,
+                        port=args.graph.port,
                     ),
-                    "NEPTUNE_READER_URL": pulumi.Output.format(
-                        "https://{0}:{1}", args.graph.reader_endpoint, args.graph.port
-                    ),
-                    "STREAM_PAGE_LIMIT": str(settings.stream_page_limit),
-                },
+                    page_limit=settings.stream_page_limit,
+                ),
                 statements=[
                     {
                         "Sid": "ReadStreamAndQueryGraph",
@@ -327,13 +336,14 @@ class Notifications(pulumi.ComponentResource):
                 description="Publishes notification events to AppSync subscribers and mobile devices",
                 timeout_seconds=settings.notifier_timeout_seconds,
                 reserved_concurrency=settings.notifier_reserved_concurrency,
-                environment={
-                    "GRAPHQL_URL": args.graphql_url,
-                    "DEVICES_TABLE": self.devices_table.name,
-                    "IDEMPOTENCY_TABLE": self.idempotency_table.name,
-                    "IDEMPOTENCY_TTL_SECONDS": str(settings.idempotency_ttl_hours * 3600),
-                    "PLATFORM_APPLICATIONS": applications_env,
-                },
+                environment=NotifierEnvironment(
+                    graphql_url=args.graphql_url,
+                    graphql_region=ctx.region,  # the API is this stack's
+                    devices_table=self.devices_table.name,
+                    idempotency_table=self.idempotency_table.name,
+                    idempotency_ttl_seconds=settings.idempotency_ttl_hours * 3600,
+                    push=push,
+                ),
                 statements=[
                     {
                         "Sid": "PublishNotificationMutationOnly",
@@ -393,7 +403,7 @@ class Notifications(pulumi.ComponentResource):
                 handler="registry.handler.handler",
                 description="registerDevice / unregisterDevice: SNS endpoints and the device registry",
                 reserved_concurrency=settings.devices_reserved_concurrency,
-                environment={"DEVICES_TABLE": self.devices_table.name, "PLATFORM_APPLICATIONS": applications_env},
+                environment=DevicesEnvironment(devices_table=self.devices_table.name, push=push),
                 statements=[
                     {
                         "Sid": "DeviceRegistry",
@@ -437,13 +447,23 @@ class Notifications(pulumi.ComponentResource):
         )
 
         # -- schedule ---------------------------------------------------------------
+        # Scheduler assumes the execution role with aws:SourceArn = the schedule GROUP's ARN,
+        # never the schedule's ("Confused deputy prevention in EventBridge Scheduler",
+        # https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html:
+        # "Do not scope the aws:SourceArn statement to a specific schedule ... The ARN you
+        # specify must be a schedule group"). A group of the stack's own, not "default", so the
+        # condition admits only this stack's schedules.
         schedule_name = f"{ctx.prefix}-stream-poller"
-        schedule_arn = ctx.arn("scheduler", f"schedule/default/{schedule_name}")
+        group_name = f"{ctx.prefix}-schedules"
+        self.schedule_group = aws.scheduler.ScheduleGroup(
+            f"{name}-schedule-group", name=group_name, tags=tags, opts=child
+        )
+        group_arn = ctx.arn("scheduler", f"schedule-group/{group_name}")
         scheduler_role = aws.iam.Role(
             f"{name}-scheduler-role",
             description=f"EventBridge Scheduler invokes {self.poller.function_name}",
             assume_role_policy=json.dumps(
-                ctx.trust_policy("scheduler.amazonaws.com", source_arn=schedule_arn, source_arn_test="StringEquals")
+                ctx.trust_policy("scheduler.amazonaws.com", source_arn=group_arn, source_arn_test="StringEquals")
             ),
             tags=tags,
             opts=child,
@@ -473,6 +493,7 @@ class Notifications(pulumi.ComponentResource):
         self.schedule = aws.scheduler.Schedule(
             f"{name}-poller-schedule",
             name=schedule_name,
+            group_name=self.schedule_group.name,
             description="Polls Neptune Streams",
             schedule_expression=settings.poller_schedule,
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
@@ -522,7 +543,9 @@ class Notifications(pulumi.ComponentResource):
                 resource=scheduler_role_arn,
                 context={
                     "aws:SourceAccount": ctx.account_id,
-                    "aws:SourceArn": ctx.arn("scheduler", "schedule-group/default"),
+                    "aws:SourceArn": pulumi.Output.concat(
+                        ctx.arn("scheduler", "schedule-group/"), self.schedule_group.name
+                    ),
                 },
                 purpose="every minute Scheduler assumes its role to start the stream poller",
                 doc=scheduler_doc,

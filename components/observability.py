@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.secure_topic import TopicSpec, secure_topic, topic_arn
+from components.secure_topic import TopicSpec, secure_topic
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
 
@@ -32,6 +32,28 @@ COMPARISONS = (
     "LessThanOrEqualToThreshold",
 )
 MIB = 1024 * 1024
+WEB_ACL_SCOPES = ("REGIONAL", "CLOUDFRONT")
+#: The only region where CloudWatch has some metrics, whatever the stack's region.
+EDGE_REGION = "us-east-1"
+#: Namespaces whose metrics exist in us-east-1 only: CloudFront's ("Monitoring CloudFront
+#: metrics with Amazon CloudWatch", https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/monitoring-using-cloudwatch.html:
+#: metrics are in US East (N. Virginia)) and billing's ("Create a billing alarm",
+#: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/monitor_estimated_charges_with_cloudwatch.html:
+#: billing metric data is stored in US East (N. Virginia)).
+US_EAST_1_ONLY_NAMESPACES = ("AWS/CloudFront", "AWS/Billing")
+
+
+def metric_region(namespace: str, dimensions: Mapping[str, object], stack_region: str) -> str:
+    """Where CloudWatch keeps a metric, so where an alarm on it must be created. WAF's
+    CloudFront-scope metrics are in us-east-1 and have no ``Region`` dimension, which is
+    "Required for all protected resource types except for Amazon CloudFront distributions"
+    (WAF developer guide, "Monitoring with Amazon CloudWatch",
+    https://docs.aws.amazon.com/waf/latest/developerguide/monitoring-cloudwatch.html)."""
+    if namespace in US_EAST_1_ONLY_NAMESPACES:
+        return EDGE_REGION
+    if namespace == "AWS/WAFV2" and "Region" not in dimensions:
+        return EDGE_REGION
+    return stack_region
 
 
 def _positive(field_name: str, value: float) -> None:
@@ -154,9 +176,14 @@ class WatchedRestStage:
 @dataclass(frozen=True, kw_only=True)
 class WatchedWebAcl:
     label: str
+    #: The ACL's CloudWatch metric name (its ``visibilityConfig.metricName``).
     web_acl_name: pulumi.Input[str]
-    #: The ACL's region, or "us-east-1" for CloudFront scope (its metrics live there).
-    region: str
+    #: REGIONAL (metrics in the stack's region, with a Region dimension) or CLOUDFRONT
+    #: (metrics in us-east-1, without one).
+    scope: str = "REGIONAL"
+
+    def __post_init__(self) -> None:
+        require_choice("scope", self.scope, WEB_ACL_SCOPES)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,6 +224,10 @@ class ObservabilityArgs:
     custom_metric_alarms: Sequence[CustomMetricAlarm] = ()
     #: The CloudTrail log group when this stack owns the trail: CIS filters read it.
     trail_log_group_name: pulumi.Input[str] | None = None
+    #: Deletion window and Pulumi ``protect`` of the us-east-1 key of the edge alarm topic
+    #: (the stack's keys settings); used only where alarms must live in us-east-1.
+    edge_key_deletion_window_days: int = 30
+    edge_key_protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -347,6 +378,9 @@ class Observability(pulumi.ComponentResource):
 
     topic: aws.sns.Topic
     dead_letter_queue: aws.sqs.Queue
+    #: The us-east-1 alarm topic, where an alarm watches a us-east-1-only metric and the
+    #: stack runs elsewhere (an alarm's SNS action must be a topic of its region).
+    edge_topic: aws.sns.Topic | None
     alarms: list[aws.cloudwatch.MetricAlarm]
     dashboard: aws.cloudwatch.Dashboard | None
 
@@ -354,74 +388,13 @@ class Observability(pulumi.ComponentResource):
         super().__init__("social-backend:observability:Observability", name, None, opts)
         self._name, self._args = name, args
         ctx = args.context
-        child = pulumi.ResourceOptions(parent=self)
         self.alarms = []
 
-        topic_name = f"{ctx.prefix}-alarms"
-        self.topic = secure_topic(
-            name,
-            TopicSpec(
-                role="alarm-topic",
-                topic_name=topic_name,
-                kms_key_arn=args.alarm_key_arn,
-                logs_key_arn=args.logs_key_arn,
-                log_retention_days=args.settings.delivery_log_retention_days,
-                publisher="cloudwatch",
-                publisher_source_arn=ctx.arn("cloudwatch", "alarm:*"),
-                tags=args.tags,
-            ),
-            ctx,
-            self,
+        self.topic, self.dead_letter_queue = self._alarm_topic(
+            f"{ctx.prefix}-alarms", None, args.alarm_key_arn, args.logs_key_arn
         )
-        # Notifications a subscriber could not take are kept, not lost.
-        self.dead_letter_queue = aws.sqs.Queue(
-            f"{name}-delivery-dlq",
-            name=f"{ctx.prefix}-alarm-delivery-dlq",
-            kms_master_key_id=args.alarm_key_arn,
-            kms_data_key_reuse_period_seconds=300,
-            message_retention_seconds=14 * 24 * 3600,
-            tags=dict(args.tags),
-            opts=child,
-        )
-        aws.sqs.QueuePolicy(
-            f"{name}-delivery-dlq-policy",
-            queue_url=self.dead_letter_queue.id,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AllowTheAlarmTopic",
-                            "Effect": "Allow",
-                            "Principal": {"Service": ctx.service_principal("sns")},
-                            "Action": "sqs:SendMessage",
-                            "Resource": self.dead_letter_queue.arn,
-                            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn(ctx, topic_name)}},
-                        },
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "sqs:*",
-                            "Resource": self.dead_letter_queue.arn,
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
-                    ],
-                }
-            ),
-            opts=child,
-        )
-        redrive = pulumi.Output.json_dumps({"deadLetterTargetArn": self.dead_letter_queue.arn})
-        for protocol, endpoints in (("email", args.settings.email_endpoints), ("https", args.settings.https_endpoints)):
-            for index, endpoint in enumerate(endpoints):
-                aws.sns.TopicSubscription(
-                    f"{name}-{protocol}-{index}",
-                    topic=self.topic.arn,
-                    protocol=protocol,
-                    endpoint=endpoint,
-                    redrive_policy=redrive,
-                    opts=child,
-                )
+        self.edge_topic = None
+        self._edge_dead_letter_queue: aws.sqs.Queue | None = None
 
         if args.neptune_cluster is not None:
             self._neptune(args.neptune_cluster)
@@ -445,38 +418,230 @@ class Observability(pulumi.ComponentResource):
             self._cis(args.trail_log_group_name)
 
         self.dashboard = self._dashboard() if args.settings.dashboard else None
-        # Runtime flows. CloudWatch user guide, "Using Amazon CloudWatch alarms" (SNS actions:
-        # cloudwatch.amazonaws.com publishes with aws:SourceArn = the alarm; on an encrypted topic
-        # the key must allow it through SNS); SNS developer guide, "Amazon SNS dead-letter queues":
-        # SNS sends to the DLQ with aws:SourceArn = the topic, and SQS SSE needs the key for it.
-        declare(
-            *(
-                Flow(
-                    caller=ctx.service_principal("cloudwatch"),
-                    action="sns:Publish",
-                    resource=self.topic.arn,
-                    context={"aws:SourceArn": alarm.arn, "aws:SourceAccount": ctx.account_id},
-                    purpose="alarm state changes reach the on-call people",
-                    doc="https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-actions.html",
-                    broad="every alarm of this account and region may notify the topic (alarms are created after it)",
-                )
-                for alarm in self.alarms[:1]
-            ),
-            Flow(
-                caller=ctx.service_principal("sns"),
-                action="sqs:SendMessage",
-                resource=self.dead_letter_queue.arn,
-                context={"aws:SourceArn": self.topic.arn, "aws:SourceAccount": ctx.account_id},
-                purpose="a notification a subscriber could not take is kept",
-                doc="https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html",
-            ),
-        )
         self.register_outputs(
             {
                 "alarmTopicArn": self.topic.arn,
                 "dashboardName": self.dashboard.dashboard_name if self.dashboard is not None else None,
             }
         )
+
+    # -- alarm topics ------------------------------------------------------------------
+    def _alarm_topic(
+        self,
+        topic_name: str,
+        region: str | None,
+        key_arn: pulumi.Input[str],
+        logs_key_arn: pulumi.Input[str],
+    ) -> tuple[aws.sns.Topic, aws.sqs.Queue]:
+        """An alarm topic of ``region`` (None: the stack's) with its dead-letter queue and
+        the configured subscriptions; every child in that region, encrypted with keys of
+        that region (an SNS topic's, and an SQS queue's, KMS key is in its region)."""
+        name, args, ctx = self._name, self._args, self._args.context
+        child = pulumi.ResourceOptions(parent=self)
+        suffix = "" if region is None else f"-{region}"
+        where = region or ctx.region
+        topic = secure_topic(
+            name,
+            TopicSpec(
+                role=f"alarm-topic{suffix}",
+                topic_name=topic_name,
+                kms_key_arn=key_arn,
+                logs_key_arn=logs_key_arn,
+                log_retention_days=args.settings.delivery_log_retention_days,
+                publisher="cloudwatch",
+                publisher_source_arn=f"arn:{ctx.partition}:cloudwatch:{where}:{ctx.account_id}:alarm:*",
+                region=region,
+                tags=args.tags,
+            ),
+            ctx,
+            self,
+        ).topic
+        # Notifications a subscriber could not take are kept, not lost. SNS requires a
+        # subscription's dead-letter queue in the subscription's region.
+        dead_letter_queue = aws.sqs.Queue(
+            f"{name}-delivery-dlq{suffix}",
+            name=f"{topic_name}-delivery-dlq" if region is not None else f"{ctx.prefix}-alarm-delivery-dlq",
+            region=region,
+            kms_master_key_id=key_arn,
+            kms_data_key_reuse_period_seconds=300,
+            message_retention_seconds=14 * 24 * 3600,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        aws.sqs.QueuePolicy(
+            f"{name}-delivery-dlq{suffix}-policy",
+            queue_url=dead_letter_queue.id,
+            region=region,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AllowTheAlarmTopic",
+                            "Effect": "Allow",
+                            "Principal": {"Service": ctx.service_principal("sns")},
+                            "Action": "sqs:SendMessage",
+                            "Resource": dead_letter_queue.arn,
+                            "Condition": {
+                                "ArnEquals": {
+                                    "aws:SourceArn": f"arn:{ctx.partition}:sns:{where}:{ctx.account_id}:{topic_name}"
+                                }
+                            },
+                        },
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "sqs:*",
+                            "Resource": dead_letter_queue.arn,
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        redrive = pulumi.Output.json_dumps({"deadLetterTargetArn": dead_letter_queue.arn})
+        for protocol, endpoints in (("email", args.settings.email_endpoints), ("https", args.settings.https_endpoints)):
+            for index, endpoint in enumerate(endpoints):
+                aws.sns.TopicSubscription(
+                    f"{name}-{protocol}-{index}{suffix}",
+                    topic=topic.arn,
+                    region=region,
+                    protocol=protocol,
+                    endpoint=endpoint,
+                    redrive_policy=redrive,
+                    opts=child,
+                )
+        # Runtime flows. CloudWatch user guide, "Using Amazon CloudWatch alarms" (SNS actions:
+        # cloudwatch.amazonaws.com publishes with aws:SourceArn = the alarm; on an encrypted topic
+        # the key must allow it through SNS); SNS developer guide, "Amazon SNS dead-letter queues":
+        # SNS sends to the DLQ with aws:SourceArn = the topic, and SQS SSE needs the key for it.
+        declare(
+            Flow(
+                caller=ctx.service_principal("cloudwatch"),
+                action="sns:Publish",
+                resource=topic.arn,
+                context={
+                    "aws:SourceArn": f"arn:{ctx.partition}:cloudwatch:{where}:{ctx.account_id}:alarm:{ctx.prefix}-alarm",
+                    "aws:SourceAccount": ctx.account_id,
+                },
+                purpose=f"alarm state changes in {where} reach the on-call people",
+                doc="https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-actions.html",
+                broad="every alarm of this account and region may notify the topic (alarms are created after it)",
+            ),
+            Flow(
+                caller=ctx.service_principal("sns"),
+                action="sqs:SendMessage",
+                resource=dead_letter_queue.arn,
+                context={"aws:SourceArn": topic.arn, "aws:SourceAccount": ctx.account_id},
+                purpose="a notification a subscriber could not take is kept",
+                doc="https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html",
+            ),
+        )
+        return topic, dead_letter_queue
+
+    def _topic_in(self, region: str) -> aws.sns.Topic:
+        """The alarm topic of ``region``: the stack's own, or the us-east-1 one (created
+        with its key on first use)."""
+        ctx = self._args.context
+        if region == ctx.region:
+            return self.topic
+        if region != EDGE_REGION:
+            raise ValueError(f"no alarm topic for region {region}")
+        if self.edge_topic is None:
+            topic_name = f"{ctx.prefix}-alarms-{EDGE_REGION}"
+            key = self._edge_key(topic_name)
+            self.edge_topic, self._edge_dead_letter_queue = self._alarm_topic(topic_name, EDGE_REGION, key.arn, key.arn)
+            self._alarm(
+                f"alarm-delivery-dlq-{EDGE_REGION}-messages",
+                f"Alarm notifications from {EDGE_REGION} could not be delivered to a subscriber (see its dead-letter queue)",
+                namespace="AWS/SQS",
+                metric_name="ApproximateNumberOfMessagesVisible",
+                dimensions={"QueueName": self._edge_dead_letter_queue.name},
+                statistic="Maximum",
+                comparison="GreaterThanOrEqualToThreshold",
+                threshold=1,
+                treat_missing_data="notBreaching",
+                region=EDGE_REGION,
+            )
+        return self.edge_topic
+
+    def _edge_key(self, topic_name: str) -> aws.kms.Key:
+        """The us-east-1 key of the edge alarm topic, its dead-letter queue and its
+        delivery-status log groups: an SNS topic's KMS key must be in the topic's region."""
+        args, ctx = self._args, self._args.context
+        suffix = ctx.dns_suffix
+        log_groups = f"arn:{ctx.partition}:logs:{EDGE_REGION}:{ctx.account_id}:log-group:sns/{EDGE_REGION}/{ctx.account_id}/{topic_name}*"
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    # The account root, not "*": IAM policies in this account decide further use.
+                    "Sid": "EnableIamPoliciesOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ctx.account_root_arn},
+                    "Action": "kms:*",
+                    "Resource": "*",  # in a key policy, "*" means this key
+                },
+                {
+                    # Alarms publish to the encrypted topic; SNS uses the key on their behalf.
+                    "Sid": "AllowCloudWatchAlarmsThroughSns",
+                    "Effect": "Allow",
+                    "Principal": {"Service": ctx.service_principal("cloudwatch")},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"kms:ViaService": f"sns.{EDGE_REGION}.{suffix}"}},
+                },
+                {
+                    # SNS moves undeliverable notifications into the encrypted dead-letter queue.
+                    "Sid": "AllowSnsForTheEdgeAlarmTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": ctx.service_principal("sns")},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnEquals": {
+                            "aws:SourceArn": f"arn:{ctx.partition}:sns:{EDGE_REGION}:{ctx.account_id}:{topic_name}"
+                        }
+                    },
+                },
+                {
+                    "Sid": "AllowCloudWatchLogsForTheTopicsDeliveryLogs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{EDGE_REGION}.{suffix}"},
+                    "Action": [
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:DescribeKey",
+                    ],
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+                },
+            ],
+        }
+        key = aws.kms.Key(
+            f"{self._name}-edge-alarm-key",
+            description=f"{ctx.prefix}: the {EDGE_REGION} alarm topic, its dead-letter queue and delivery logs",
+            region=EDGE_REGION,
+            enable_key_rotation=True,
+            deletion_window_in_days=args.edge_key_deletion_window_days,
+            is_enabled=True,
+            bypass_policy_lockout_safety_check=False,
+            policy=pulumi.Output.json_dumps(policy),
+            tags={**args.tags, "Name": f"{ctx.prefix}-edge-alarms"},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.edge_key_protect),
+        )
+        aws.kms.Alias(
+            f"{self._name}-edge-alarm-key-alias",
+            name=f"alias/{ctx.prefix}-edge-alarms",
+            target_key_id=key.key_id,
+            region=EDGE_REGION,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return key
 
     # -- one alarm ---------------------------------------------------------------------
     def _alarm(
@@ -493,11 +658,17 @@ class Observability(pulumi.ComponentResource):
         statistic: str | None = None,
         extended_statistic: str | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
+        region: str | None = None,
     ) -> aws.cloudwatch.MetricAlarm:
+        """An alarm in the region of its metric (an alarm sees only its own region's
+        metrics), notifying that region's alarm topic."""
         ctx, thresholds = self._args.context, self._args.settings.thresholds
+        where = region or metric_region(namespace, dimensions, ctx.region)
+        topic = self._topic_in(where)
         alarm = aws.cloudwatch.MetricAlarm(
             f"{self._name}-{role}",
             name=f"{ctx.prefix}-{role}",
+            region=where if where != ctx.region else None,
             alarm_description=description,
             namespace=namespace,
             metric_name=metric_name,
@@ -510,8 +681,8 @@ class Observability(pulumi.ComponentResource):
             threshold=threshold,
             treat_missing_data=treat_missing_data,
             actions_enabled=True,
-            alarm_actions=[self.topic.arn],
-            ok_actions=[self.topic.arn],
+            alarm_actions=[topic.arn],
+            ok_actions=[topic.arn],
             tags=dict(self._args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
         )
@@ -716,7 +887,11 @@ class Observability(pulumi.ComponentResource):
                 f"WAF {acl.label}: {t.waf_blocked_requests} or more blocked requests per period (attack or false positives)",
                 namespace="AWS/WAFV2",
                 metric_name="BlockedRequests",
-                dimensions={"WebACL": acl.web_acl_name, "Rule": "ALL", "Region": acl.region},
+                dimensions={
+                    "WebACL": acl.web_acl_name,
+                    "Rule": "ALL",
+                    **({"Region": self._args.context.region} if acl.scope == "REGIONAL" else {}),
+                },
                 statistic="Sum",
                 comparison="GreaterThanOrEqualToThreshold",
                 threshold=t.waf_blocked_requests,

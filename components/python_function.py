@@ -12,6 +12,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+# The handlers' own module (functions/ is on sys.path: see components/__init__.py).
+from shared.environment import FunctionEnvironment
+
 from components.context import DeploymentContext
 from components.validation import ArgsError, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
@@ -27,6 +30,8 @@ SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 #: Stamp written by ``scripts/build_layers.py`` beside a built layer.
 STAMP = ".requirements.sha256"
+#: What the construct itself sets, for Powertools (every function's contract is its own).
+CONSTRUCT_VARIABLES = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL")
 
 
 class LayerBuildMissingError(pulumi.RunError):
@@ -62,7 +67,9 @@ class PythonFunctionArgs:
     #: IAM statements the function needs beyond logging and tracing. Each names its
     #: resources; a ``"*"`` resource must carry a ``Sid`` explaining which AWS rule needs it.
     statements: Sequence[Mapping[str, Any]] = ()
-    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    #: The function's environment contract (``shared.environment``), filled in: the handler
+    #: parses the deployed variables with the same class.
+    environment: FunctionEnvironment[pulumi.Input[str]]
     memory_mb: int = 256
     timeout_seconds: int = 30
     #: Reserved concurrency: caps the blast radius and guarantees capacity (None: unreserved).
@@ -90,6 +97,14 @@ class PythonFunctionArgs:
         module_file = self.functions_root / self.source / (self.handler.rsplit(".", 1)[0].replace(".", "/") + ".py")
         if not module_file.is_file():
             raise ArgsError("handler", f"{module_file} does not exist")
+        if self.source != self.environment.SOURCE:
+            raise ArgsError(
+                "environment",
+                f"{type(self.environment).__name__} is the contract of {self.environment.SOURCE}, not of {self.source}",
+            )
+        clash = sorted(set(type(self.environment).variables()) & set(CONSTRUCT_VARIABLES))
+        if clash:
+            raise ArgsError("environment", f"{', '.join(clash)} is set by the construct")
         require_int_range("memory_mb", self.memory_mb, 128, 10_240)
         require_int_range("timeout_seconds", self.timeout_seconds, 1, 900)
         if self.reserved_concurrency is not None:
@@ -201,7 +216,7 @@ class PythonFunction(pulumi.ComponentResource):
             "POWERTOOLS_SERVICE_NAME": args.source,
             "POWERTOOLS_METRICS_NAMESPACE": args.metrics_namespace,
             "POWERTOOLS_LOG_LEVEL": args.log_level,
-            **args.environment,
+            **args.environment.to_environment(),
         }
         self.function = aws.lambda_.Function(
             f"{name}-function",

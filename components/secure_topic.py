@@ -26,6 +26,9 @@ class TopicSpec:
     #: must publish from.
     publisher: str
     publisher_source_arn: str
+    #: Where the topic lives (pulumi-aws v7 per-resource ``region``); None: the stack's
+    #: region. ``kms_key_arn`` and ``logs_key_arn`` must be keys of that region.
+    region: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -33,16 +36,26 @@ def topic_arn(ctx: DeploymentContext, topic_name: str) -> str:
     return ctx.arn("sns", topic_name)
 
 
-def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pulumi.Resource) -> aws.sns.Topic:
+@dataclass(frozen=True)
+class SecureTopic:
+    """The topic and its policy: a publisher that validates the policy when it is
+    configured (CloudTrail at CreateTrail) must depend on ``policy``, not only the topic."""
+
+    topic: aws.sns.Topic
+    policy: aws.sns.TopicPolicy
+
+
+def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pulumi.Resource) -> SecureTopic:
     child = pulumi.ResourceOptions(parent=parent)
     prefix = f"{name}-{spec.role}"
     # SNS writes delivery status to sns/<region>/<account>/<topic>[/Failure]; declared
     # here so they have retention and the logs key instead of being created bare.
-    base = f"sns/{ctx.region}/{ctx.account_id}/{spec.topic_name}"
+    base = f"sns/{spec.region or ctx.region}/{ctx.account_id}/{spec.topic_name}"
     groups = [
         aws.cloudwatch.LogGroup(
             f"{prefix}-delivery-{kind}",
             name=group_name,
+            region=spec.region,
             retention_in_days=spec.log_retention_days,
             kms_key_id=spec.logs_key_arn,
             tags=dict(spec.tags),
@@ -82,6 +95,7 @@ def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pul
     topic = aws.sns.Topic(
         prefix,
         name=spec.topic_name,
+        region=spec.region,
         kms_master_key_id=spec.kms_key_arn,
         # Email has no delivery-status logging; HTTPS and SQS do.
         http_failure_feedback_role_arn=role.arn,
@@ -116,13 +130,14 @@ def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pul
             for action in ("logs:CreateLogStream", "logs:PutLogEvents")
         ),
     )
-    aws.sns.TopicPolicy(
+    topic_policy = aws.sns.TopicPolicy(
         f"{prefix}-policy",
         arn=topic.arn,
+        region=spec.region,
         policy=pulumi.Output.json_dumps(_policy(ctx, spec, topic.arn)),
         opts=child,
     )
-    return topic
+    return SecureTopic(topic, topic_policy)
 
 
 def _policy(ctx: DeploymentContext, spec: TopicSpec, arn: pulumi.Output[str]) -> dict[str, Any]:

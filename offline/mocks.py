@@ -266,6 +266,9 @@ class RecordingMocks(pulumi_mocks.Mocks):
                 "invokeUrl": f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}",
                 "executionArn": f"arn:{PARTITION}:execute-api:{region}:{account}:{api_id}/{stage}",
             }
+        if type_token == "aws:sqs/queue:Queue":
+            # The queue URL is what clients address (SendMessage's QueueUrl).
+            return {"url": f"https://sqs.{region}.amazonaws.com/{account}/{inputs.get('name') or name}"}
         if type_token == "aws:lambda/function:Function":
             function_arn = f"arn:{PARTITION}:lambda:{region}:{account}:function:{inputs.get('name') or name}"
             return {

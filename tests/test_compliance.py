@@ -20,7 +20,44 @@ COMPONENT = "social-backend:compliance:Compliance"
 ACCOUNT = "123456789012"
 
 
-def test_recorder_records_everything_through_the_service_linked_role(run: ProgramRun, config: dict[str, Any]) -> None:
+SINGLETONS = (RECORDER, CHANNEL, STATUS, "aws:iam/serviceLinkedRole:ServiceLinkedRole")
+
+
+@functools.cache
+def _opted_in(stack: str) -> ProgramRun:
+    """The stack as a fresh account opts in: this stack creates the recorder and the role."""
+    section = {**_config(stack)["compliance"], "createRecorder": True, "createServiceLinkedRole": True}
+    return run_program(REPO_ROOT, stack, config_overrides={"social-backend:compliance": json.dumps(section)})
+
+
+@functools.cache
+def _defaults(stack: str) -> ProgramRun:
+    """The stack with neither switch written down: what a new stack file gets."""
+    section = {
+        k: v for k, v in _config(stack)["compliance"].items() if k not in ("createRecorder", "createServiceLinkedRole")
+    }
+    return run_program(REPO_ROOT, stack, config_overrides={"social-backend:compliance": json.dumps(section)})
+
+
+def test_stacks_deploy_into_an_account_that_already_has_config(run: ProgramRun) -> None:
+    """AWS Config allows one recorder per account and region, and AWSServiceRoleForConfig
+    exists once per account as soon as Config, Security Hub or Control Tower was enabled:
+    creating either there fails `pulumi up`. Neither the stack files nor the defaults may
+    create them; the managed rules still deploy (they evaluate on the existing recorder)."""
+    for program in (run, _defaults(run.stack)):
+        for type_token in SINGLETONS:
+            assert not program.by_type(type_token), f"{program.stack}: {type_token}"
+        assert len(program.by_type(RULE)) == len(_opted_in(run.stack).by_type(RULE))
+
+
+def test_stacks_leave_api_gateways_account_logging_role_alone(run: ProgramRun) -> None:
+    """API Gateway's CloudWatch Logs role is one setting per account and region: a stack
+    that sets it replaces the role every other API of the account logs through."""
+    assert not run.by_type("aws:apigateway/account:Account")
+
+
+def test_recorder_records_everything_through_the_service_linked_role(stack: str, config: dict[str, Any]) -> None:
+    run = _opted_in(stack)
     recorder = run.one(RECORDER, "compliance-recorder")
     group = recorder.inputs["recordingGroup"]
     assert group["allSupported"] is True
@@ -35,7 +72,8 @@ def test_recorder_records_everything_through_the_service_linked_role(run: Progra
     ]
 
 
-def test_recorder_then_channel_then_status_then_rules(run: ProgramRun) -> None:
+def test_recorder_then_channel_then_status_then_rules(stack: str) -> None:
+    run = _opted_in(stack)
     recorder = run.one(RECORDER, "compliance-recorder")
     channel = run.one(CHANNEL, "compliance-delivery-channel")
     status = run.one(STATUS, "compliance-recorder-status")
@@ -47,7 +85,8 @@ def test_recorder_then_channel_then_status_then_rules(run: ProgramRun) -> None:
     assert rules and all(status.urn in rule.dependencies for rule in rules)
 
 
-def test_delivery_channel_writes_to_an_encrypted_private_bucket(run: ProgramRun, config: dict[str, Any]) -> None:
+def test_delivery_channel_writes_to_an_encrypted_private_bucket(stack: str, config: dict[str, Any]) -> None:
+    run = _opted_in(stack)
     channel = run.one(CHANNEL, "compliance-delivery-channel")
     bucket = run.one("aws:s3/bucket:Bucket", "compliance-bucket")
     audit_key = run.one("aws:kms/key:Key", "keys-audit")
@@ -119,15 +158,9 @@ def test_rule_catalogue_is_documented_in_the_readme() -> None:
     )
 
 
-@functools.cache
-def _without_recorder(stack: str) -> ProgramRun:
-    section = {**_config(stack)["compliance"], "createRecorder": False}
-    return run_program(REPO_ROOT, stack, config_overrides={"social-backend:compliance": json.dumps(section)})
-
-
-def test_switch_off_creates_no_recorder_and_changes_nothing_else(run: ProgramRun) -> None:
-    off = _without_recorder(run.stack)
-    for type_token in (RECORDER, CHANNEL, STATUS, "aws:iam/serviceLinkedRole:ServiceLinkedRole"):
+def test_switch_off_creates_no_recorder_and_changes_nothing_else(stack: str) -> None:
+    run, off = _opted_in(stack), _defaults(stack)
+    for type_token in SINGLETONS:
         assert not off.by_type(type_token), type_token
     assert not [r for r in off.resources if r.name.startswith("compliance-bucket")]
     assert len(off.by_type(RULE)) == len(run.by_type(RULE)), "the stack's rules do not depend on owning the recorder"

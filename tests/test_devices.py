@@ -53,7 +53,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             for name, platform in (("APNS", "APNS"), ("FCM", "GCM"))
         }
         monkeypatch.setenv("DEVICES_TABLE", TABLE)
-        monkeypatch.setenv("PLATFORM_APPLICATIONS", json.dumps(apps))
+        monkeypatch.setenv("APNS_PLATFORM_APPLICATION_ARN", apps["APNS"])
+        monkeypatch.setenv("FCM_PLATFORM_APPLICATION_ARN", apps["FCM"])
         app._clients.cache_clear()
         yield {"dynamodb": dynamodb, "sns": sns, "apps": apps}
         app._clients.cache_clear()

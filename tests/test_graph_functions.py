@@ -8,6 +8,11 @@ from typing import Any
 import pytest
 
 from offline.runner import ProgramRun
+from tests.realtime_support import add_function_paths
+
+add_function_paths()  # the handlers' package root, as in Lambda
+
+from shared.environment import NeptuneSettings  # noqa: E402
 
 FUNCTION = "aws:lambda/function:Function"
 NEPTUNE_READ_WRITE = {"neptune-db:ReadDataViaQuery", "neptune-db:WriteDataViaQuery"}
@@ -96,19 +101,20 @@ def test_every_statement_names_this_stacks_resources(run: ProgramRun, name: str)
                 assert resource.startswith("arn:aws:neptune-db:eu-west-1:123456789012:cluster-"), resource
 
 
-def test_graph_api_environment_points_at_the_cluster(run: ProgramRun) -> None:
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_the_graph_client_reaches_this_cluster(run: ProgramRun, name: str) -> None:
+    """Both build their graph repository from the deployed environment with the client's own
+    parser: graph_api for every resolver, auth_triggers for the User vertex of each sign-up."""
     cluster = run.one("aws:neptune/cluster:Cluster", "graph-cluster").state
-    variables = run.one(FUNCTION, "graph-api-function").inputs["environment"]["variables"]
-    assert variables["NEPTUNE_WRITER_ENDPOINT"] == cluster["endpoint"]
-    assert variables["NEPTUNE_READER_ENDPOINT"] == cluster["readerEndpoint"]
-    assert variables["NEPTUNE_PORT"] == "8182"
+    variables = run.one(FUNCTION, f"{name}-function").inputs["environment"]["variables"]
+    settings = NeptuneSettings.from_environment(variables)
+    assert settings.writer_endpoint == cluster["endpoint"]
+    assert settings.reader_endpoint == cluster["readerEndpoint"]
+    assert settings.port == cluster["port"]
 
 
 def test_auth_triggers_environment_carries_the_domain_lists(run: ProgramRun, config: dict[str, Any]) -> None:
-    cluster = run.one("aws:neptune/cluster:Cluster", "graph-cluster").state
     variables = run.one(FUNCTION, "auth-triggers-function").inputs["environment"]["variables"]
-    assert variables["NEPTUNE_WRITER_ENDPOINT"] == cluster["endpoint"]
-    assert "NEPTUNE_READER_ENDPOINT" not in variables, "it only writes the User vertex"
     identity = config["identity"]
     assert variables["ALLOWED_EMAIL_DOMAINS"] == ",".join(identity.get("allowedEmailDomains", []))
     assert variables["BLOCKED_EMAIL_DOMAINS"] == ",".join(identity.get("blockedEmailDomains", []))

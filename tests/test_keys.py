@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
@@ -58,13 +59,27 @@ def test_logs_key_admits_logs_service_for_this_account_only(run: ProgramRun) -> 
 
 def test_every_log_group_uses_the_logs_key(run: ProgramRun) -> None:
     logs_key = run.one(KEY, "keys-logs")
-    # Log groups in us-east-1 (CloudFront WAF logs) need a key from that region: the edge logs key.
-    edge_key = run.one(KEY, "content-edge-logs-key")
+    keys = {k.state["arn"]: k for k in run.by_type(KEY)}
     groups = run.by_type("aws:cloudwatch/logGroup:LogGroup")
     assert groups
     for group in groups:
-        expected = edge_key if group.inputs.get("region") == "us-east-1" else logs_key
-        assert group.inputs["kmsKeyId"] == expected.state["arn"], group.name
+        region = group.inputs.get("region")
+        if region is None:
+            assert group.inputs["kmsKeyId"] == logs_key.state["arn"], group.name
+            continue
+        # A log group in another region (us-east-1: CloudFront WAF logs, the us-east-1 alarm
+        # topic's delivery logs) needs a key of that region that admits CloudWatch Logs there
+        # for this group.
+        key = keys[group.inputs["kmsKeyId"]]
+        assert key.inputs.get("region") == region, group.name
+        (grant,) = [
+            s
+            for s in json.loads(key.inputs["policy"])["Statement"]
+            if s["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
+        ]
+        pattern = grant["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+        group_arn = f"arn:aws:logs:{region}:123456789012:log-group:{group.inputs['name']}"
+        assert fnmatch.fnmatchcase(group_arn, pattern), group.name
 
 
 def test_aliases_point_at_the_keys(run: ProgramRun) -> None:

@@ -117,14 +117,31 @@ def test_scheduler_role_invokes_only_the_poller(run: ProgramRun) -> None:
     assert schedule["target"]["arn"] == poller.state["arn"]
     assert schedule["target"]["roleArn"] == role.state["arn"]
     assert schedule["scheduleExpression"] == "rate(1 minute)"
-    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
-    assert trust["Condition"]["StringEquals"] == {
-        "aws:SourceAccount": "123456789012",
-        "aws:SourceArn": "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/fixture-test-stream-poller",
-    }
     (only,) = statements(run, "notifications-scheduler-policy").values()
     assert only["Action"] == ["lambda:InvokeFunction"] and resources(only) == [poller.state["arn"]]
+
+
+def test_scheduler_can_assume_its_role(run: ProgramRun) -> None:
+    """Scheduler assumes the execution role with aws:SourceArn = the ARN of the schedule's
+    GROUP (Scheduler user guide, "Confused deputy prevention"), never the schedule's own ARN:
+    the trust must admit exactly that group of this account, and the group must be the
+    stack's own (not "default", shared by every schedule of the account)."""
+    schedule = run.one("aws:scheduler/schedule:Schedule", "notifications-poller-schedule").inputs
+    group = schedule.get("groupName") or "default"
+    assert group != "default", "a dedicated group keeps other schedules of the account out of the role"
+    (group_resource,) = [
+        g for g in run.by_type("aws:scheduler/scheduleGroup:ScheduleGroup") if g.inputs.get("name") == group
+    ]
+    role = run.one("aws:iam/role:Role", "notifications-scheduler-role")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Action"] == "sts:AssumeRole"
+    sent = {
+        "aws:SourceAccount": CONTEXT.account_id,
+        "aws:SourceArn": f"arn:aws:scheduler:{CONTEXT.region}:{CONTEXT.account_id}:schedule-group/{group}",
+    }
+    assert trust["Condition"] == {"StringEquals": sent}
+    assert group_resource.inputs.get("tags"), "the group is tagged like every child"
 
 
 def test_poller_runs_alone_in_the_vpc(run: ProgramRun) -> None:
@@ -133,8 +150,10 @@ def test_poller_runs_alone_in_the_vpc(run: ProgramRun) -> None:
     assert poller["vpcConfig"] == {"subnetIds": ["subnet-a", "subnet-b"], "securityGroupIds": ["sg-lambda"]}
     assert poller["handler"] == "poller.handler.handler"
     variables = poller["environment"]["variables"]
-    assert variables["NEPTUNE_WRITER_URL"] == "https://graph.cluster-abc.eu-west-1.neptune.amazonaws.com:8182"
-    assert variables["NEPTUNE_READER_URL"] == "https://graph.cluster-ro-abc.eu-west-1.neptune.amazonaws.com:8182"
+    # The stream is read from the writer, follower lookups from the reader (the endpoints it was given).
+    assert variables["NEPTUNE_WRITER_ENDPOINT"] == "graph.cluster-abc.eu-west-1.neptune.amazonaws.com"
+    assert variables["NEPTUNE_READER_ENDPOINT"] == "graph.cluster-ro-abc.eu-west-1.neptune.amazonaws.com"
+    assert variables["NEPTUNE_PORT"] == "8182"
     for outside in ("notifications-notifier-function", "notifications-devices-function"):
         assert "vpcConfig" not in run.one("aws:lambda/function:Function", outside).inputs
 
@@ -180,7 +199,7 @@ def test_no_credentials_means_no_platform_applications_and_no_push_rights() -> N
     assert run.by_type("aws:sns/platformApplication:PlatformApplication") == []
     assert run.by_type("aws:secretsmanager/secret:Secret") == []
     notifier = run.one("aws:lambda/function:Function", "notifications-notifier-function").inputs
-    assert notifier["environment"]["variables"]["PLATFORM_APPLICATIONS"] == "{}"
+    assert not [name for name in notifier["environment"]["variables"] if name.endswith("_PLATFORM_APPLICATION_ARN")]
     actions = [a for s in statements(run, "notifications-notifier-policy").values() for a in s["Action"]]
     assert not [a for a in actions if a.startswith("sns:")]
 

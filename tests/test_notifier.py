@@ -113,9 +113,11 @@ def aws(monkeypatch: pytest.MonkeyPatch, appsync: AppSyncStub) -> Iterator[dict[
             Name="fixture-apns", Platform="APNS", Attributes={"PlatformCredential": "k", "PlatformPrincipal": "p"}
         )["PlatformApplicationArn"]
         monkeypatch.setenv("GRAPHQL_URL", appsync.url)
+        monkeypatch.setenv("GRAPHQL_REGION", REGION)
         monkeypatch.setenv("DEVICES_TABLE", DEVICES)
         monkeypatch.setenv("IDEMPOTENCY_TABLE", IDEMPOTENCY)
-        monkeypatch.setenv("PLATFORM_APPLICATIONS", json.dumps({"APNS": application}))
+        monkeypatch.setenv("IDEMPOTENCY_TTL_SECONDS", "86400")
+        monkeypatch.setenv("APNS_PLATFORM_APPLICATION_ARN", application)
         app._service.cache_clear()
         yield {"dynamodb": dynamodb, "sns": sns, "application": application}
         app._service.cache_clear()
@@ -277,7 +279,7 @@ def test_endpoint_disabled_on_publish_is_pruned_too(aws: dict[str, Any]) -> None
 def test_without_platform_applications_publishes_in_app_only_and_says_so_once(
     aws: dict[str, Any], appsync: AppSyncStub, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv("PLATFORM_APPLICATIONS", "{}")
+    monkeypatch.delenv("APNS_PLATFORM_APPLICATION_ARN")  # as deployed without push credentials
     app._service.cache_clear()
     phone = register(aws, "u1", "d-phone", "a" * 64)
 

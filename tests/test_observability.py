@@ -4,12 +4,15 @@ every critical resource (walked generically), the CIS filters and the dashboard.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from typing import Any
 
+import yaml
+
 from offline.mocks import RecordedResource
 from offline.runner import ProgramRun
-from tests.conftest import policy
+from tests.conftest import policy, repo_path
 from tests.test_audit_trail import _without_trail
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -89,16 +92,127 @@ def test_the_walker_catches_a_resource_nobody_watches(run: ProgramRun) -> None:
     assert sorted(uncovered(dataclasses.replace(run, resources=silent))) == everything_watched
 
 
-def test_every_alarm_notifies_the_topic_both_ways(run: ProgramRun) -> None:
-    topic = run.one(TOPIC, "observability-alarm-topic")
+#: Namespaces whose metrics CloudWatch has only in US East (N. Virginia): CloudFront's
+#: ("Monitoring CloudFront metrics with Amazon CloudWatch"), billing's ("Create a billing
+#: alarm": billing metric data is stored in us-east-1), and CloudFront-scope WAF web ACLs'
+#: (WAF developer guide, "Monitoring with Amazon CloudWatch").
+US_EAST_1_ONLY = ("AWS/CloudFront", "AWS/Billing")
+EDGE = "us-east-1"
+
+
+@functools.cache
+def _stack_region(stack: str) -> str:
+    doc = yaml.safe_load(repo_path(f"Pulumi.{stack}.yaml").read_text())
+    return str(doc["config"]["aws:region"])
+
+
+def _region(run: ProgramRun, resource: RecordedResource) -> str:
+    """A resource's region: pulumi-aws v7's per-resource ``region``, else the stack's."""
+    return str(resource.inputs.get("region") or _stack_region(run.stack))
+
+
+def _cloudfront_acl_metrics(run: ProgramRun) -> set[str]:
+    return {
+        acl.inputs["visibilityConfig"]["metricName"]
+        for acl in run.by_type("aws:wafv2/webAcl:WebAcl")
+        if acl.inputs["scope"] == "CLOUDFRONT"
+    }
+
+
+def _metric_region(run: ProgramRun, alarm: RecordedResource) -> str:
+    inputs = alarm.inputs
+    namespace, dimensions = inputs["namespace"], inputs.get("dimensions", {})
+    if namespace in US_EAST_1_ONLY:
+        return EDGE
+    if namespace == "AWS/WAFV2" and dimensions.get("WebACL") in _cloudfront_acl_metrics(run):
+        return EDGE
+    # A resource's own metrics (a queue's, a function's) are in the resource's region.
+    named = {v for v in dimensions.values() if isinstance(v, str)}
+    regions = {_region(run, r) for r in run.resources if r.custom and named & _identifiers(r)}
+    assert len(regions) <= 1, f"{alarm.name} names resources of several regions"
+    return regions.pop() if regions else _stack_region(run.stack)
+
+
+def test_alarms_live_where_their_metrics_are(run: ProgramRun) -> None:
+    """An alarm only sees metrics of its own region: one on a us-east-1-only metric made
+    in the stack's region can never fire. CloudFront-scope WAF metrics carry no Region
+    dimension ("Required for all protected resource types except for Amazon CloudFront
+    distributions"), so an alarm naming one watches a metric that never exists."""
+    cloudfront_acls = _cloudfront_acl_metrics(run)
+    assert cloudfront_acls, "the stack has a CloudFront web ACL to watch"
+    watched = set()
+    for alarm in run.by_type(ALARM):
+        assert _region(run, alarm) == _metric_region(run, alarm), alarm.name
+        dimensions = alarm.inputs.get("dimensions", {})
+        if alarm.inputs["namespace"] == "AWS/WAFV2":
+            if dimensions["WebACL"] in cloudfront_acls:
+                watched.add(dimensions["WebACL"])
+                assert "Region" not in dimensions, alarm.name
+            else:
+                assert dimensions["Region"] == _stack_region(run.stack), alarm.name
+    assert watched == cloudfront_acls, "every CloudFront web ACL is alarmed"
+
+
+def _topics_by_arn(run: ProgramRun) -> dict[str, RecordedResource]:
+    return {t.state["arn"]: t for t in run.by_type(TOPIC)}
+
+
+def test_every_alarm_notifies_a_topic_of_its_own_region_both_ways(run: ProgramRun) -> None:
+    """A CloudWatch alarm's SNS action must be a topic in the alarm's region."""
+    topics = _topics_by_arn(run)
+    alarm_topics = {t.urn for t in run.by_type(TOPIC) if t.name.startswith("observability-")}
     for alarm in run.by_type(ALARM):
         inputs = alarm.inputs
-        assert inputs["alarmActions"] == [topic.state["arn"]], alarm.name
-        assert inputs["okActions"] == [topic.state["arn"]], alarm.name
+        (action,) = inputs["alarmActions"]
+        assert inputs["okActions"] == [action], alarm.name
+        topic = topics[action]
+        assert topic.urn in alarm_topics and topic.urn in alarm.property_dependencies["alarmActions"]
+        assert _region(run, topic) == _region(run, alarm), alarm.name
         assert inputs["actionsEnabled"] is True
         assert inputs["treatMissingData"] in ("breaching", "notBreaching"), "a deliberate choice, never the default"
-        assert topic.urn in alarm.property_dependencies["alarmActions"]
-    assert run.outputs["alarmTopicArn"] == topic.state["arn"]
+    main = run.one(TOPIC, "observability-alarm-topic")
+    assert _region(run, main) == _stack_region(run.stack)
+    assert run.outputs["alarmTopicArn"] == main.state["arn"]
+
+
+def test_edge_alarm_topic_is_encrypted_in_its_region_and_reaches_the_same_people(run: ProgramRun) -> None:
+    """The us-east-1 topic's key must be in us-east-1 (an SNS topic's key is in its region)
+    and admit CloudWatch through SNS there; its policy admits this account's us-east-1
+    alarms; it has the main topic's subscriptions, with a dead-letter queue of its region."""
+    edge_topics = [t for t in run.by_type(TOPIC) if t.name.startswith("observability-") and _region(run, t) == EDGE]
+    (edge,) = edge_topics
+    keys = {k.state["arn"]: k for k in run.by_type("aws:kms/key:Key")}
+    key = keys[edge.inputs["kmsMasterKeyId"]]
+    assert _region(run, key) == EDGE
+    (cloudwatch,) = [
+        s for s in policy(key.inputs)["Statement"] if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert set(cloudwatch["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert cloudwatch["Condition"]["StringEquals"]["kms:ViaService"] == "sns.us-east-1.amazonaws.com"
+
+    (topic_policy,) = [
+        p for p in run.by_type("aws:sns/topicPolicy:TopicPolicy") if p.inputs["arn"] == edge.state["arn"]
+    ]
+    assert _region(run, topic_policy) == EDGE
+    (publish,) = [s for s in policy(topic_policy.inputs)["Statement"] if s["Effect"] == "Allow"]
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert publish["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:*"}
+
+    main = run.one(TOPIC, "observability-alarm-topic")
+    subscriptions = run.by_type("aws:sns/topicSubscription:TopicSubscription")
+
+    def endpoints(topic: RecordedResource) -> list[tuple[str, str]]:
+        mine = [s for s in subscriptions if s.inputs["topic"] == topic.state["arn"]]
+        assert all(_region(run, s) == _region(run, topic) for s in mine)
+        return sorted((s.inputs["protocol"], s.inputs["endpoint"]) for s in mine)
+
+    assert endpoints(edge) == endpoints(main) and endpoints(main)
+    queues = {q.state["arn"]: q for q in run.by_type("aws:sqs/queue:Queue")}
+    for subscription in subscriptions:
+        if subscription.inputs["topic"] == edge.state["arn"]:
+            dlq = queues[json.loads(subscription.inputs["redrivePolicy"])["deadLetterTargetArn"]]
+            assert _region(run, dlq) == EDGE, "a subscription's dead-letter queue is in its region"
+            assert keys[dlq.inputs["kmsMasterKeyId"]] is key
 
 
 def test_topic_encrypted_with_a_key_that_admits_cloudwatch(run: ProgramRun) -> None:
@@ -133,8 +247,8 @@ def test_subscriptions_follow_config(run: ProgramRun, config: dict[str, Any]) ->
     wanted = [("email", e) for e in config["observability"].get("emailEndpoints", [])] + [
         ("https", u) for u in config["observability"].get("httpsEndpoints", [])
     ]
-    assert sorted((s.inputs["protocol"], s.inputs["endpoint"]) for s in subscriptions) == sorted(wanted)
-    assert all(s.inputs["topic"] == topic.state["arn"] for s in subscriptions)
+    mine = [s for s in subscriptions if s.inputs["topic"] == topic.state["arn"]]
+    assert sorted((s.inputs["protocol"], s.inputs["endpoint"]) for s in mine) == sorted(wanted)
 
 
 def test_neptune_alarms_fit_the_capacity_model(run: ProgramRun, config: dict[str, Any]) -> None:

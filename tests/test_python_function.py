@@ -13,6 +13,7 @@ from components.context import DeploymentContext
 from components.python_function import STAMP, PythonFunctionArgs, VpcPlacement, requirements_digest
 from components.validation import ArgsError
 from offline.runner import ProgramRun, run_program
+from tests.fixtures.function_program.contracts import EchoEnvironment, WithDepsEnvironment
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROGRAM = FIXTURES / "function_program"
@@ -146,6 +147,11 @@ def test_code_archive_holds_the_function_folder(run: ProgramRun) -> None:
             r"statements\[0\]: a '\*' resource needs a Sid",
         ),
         ({"statements": [{"Action": "s3:GetObject"}]}, r"statements\[0\]: needs Effect, Action and Resource"),
+        # The handler parses the environment with its own folder's contract, never another's.
+        (
+            {"environment": WithDepsEnvironment()},
+            "environment: WithDepsEnvironment is the contract of with_deps, not of echo",
+        ),
     ],
 )
 def test_bad_arguments_name_the_field(changes: dict[str, object], message: str) -> None:
@@ -156,6 +162,7 @@ def test_bad_arguments_name_the_field(changes: dict[str, object], message: str) 
         "logs_key_arn": "k",
         "data_key_arn": "k",
         "functions_root": FUNCTIONS,
+        "environment": EchoEnvironment(table="t"),
     }
     with pytest.raises(ArgsError, match=message):
         PythonFunctionArgs(**{**base, **changes})  # type: ignore[arg-type]

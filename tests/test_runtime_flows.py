@@ -36,12 +36,6 @@ KNOWN_DEFECTS: tuple[tuple[str, str, str, str], ...] = (
         "the data key's policy has no statement for CloudFront's service principal (OAC on SSE-KMS); fixed on branch fix-media",
     ),
     (
-        "scheduler.amazonaws.com",
-        "sts:AssumeRole",
-        "",
-        "the Scheduler role's trust pins aws:SourceArn to the schedule, Scheduler sends the schedule group's ARN; fixed on branch fix-gov",
-    ),
-    (
         "identity-authenticated-role",
         "s3:PutObject",
         "",

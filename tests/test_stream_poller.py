@@ -1,5 +1,12 @@
 """stream_poller: recorded PG_JSON pages through the real loop, moto for DynamoDB and SQS,
-botocore's Stubber for neptunedata (writer: the stream, reader: the lookups)."""
+botocore's Stubber for neptunedata (writer: the stream, reader: the lookups).
+
+The pages carry Neptune's id semantics (see shared.graph.model): vertices are named by a
+generated ``~id`` (a UUID string) and their domain id (a user's Cognito ``sub``, a post's
+id) is an ordinary ``id`` property, written as a ``vp`` record when the vertex is created.
+Earlier pages named vertices by their domain ids, the assumption that sent every
+notification to a Neptune-generated id; events here must name domain ids only.
+"""
 
 from __future__ import annotations
 
@@ -19,16 +26,21 @@ add_function_paths("stream_poller")
 
 from poller import handler as app  # noqa: E402
 from poller.checkpoint import DynamoDBCheckpointStore, LeaseLostError  # noqa: E402
-from poller.graph_model import FOLLOWERS_QUERY, POST_AUTHORS_QUERY  # noqa: E402
+from poller.graph_model import DOMAIN_IDS_QUERY, FOLLOWERS_QUERY, POST_AUTHORS_QUERY  # noqa: E402
 from poller.loop import Poller, PollerSettings  # noqa: E402
-from poller.mapping import NeptuneLookups  # noqa: E402
-from poller.records import StreamPosition  # noqa: E402
+from poller.mapping import NeptuneLookups, map_transactions  # noqa: E402
+from poller.records import StreamPage, StreamPosition, complete_transactions  # noqa: E402
 from poller.sink import SendError, SqsFifoSink  # noqa: E402
 from poller.stream import NeptuneStreamReader, StreamExpiredError  # noqa: E402
 
 PAGES = Path(__file__).parent / "fixtures" / "neptune_streams"
 T0 = 1767225600000
 TABLE = "fixture-stream-checkpoint"
+#: The vertices' ``~id``s in the recorded pages (Neptune-generated), and their domain ids.
+ADA_VERTEX = "8cb4e9f6-1c39-4d4a-9e3b-5a1f0d7c2e11"
+BOB_VERTEX = "4f0a2d7e-9b6c-4e85-a3d1-7c2b9e0f5a22"
+POST_VERTEX = "b7e13c2a-6d4f-4a9b-8e0c-1f5d3a7b9c33"
+DOMAIN_IDS = {ADA_VERTEX: "sub-ada", BOB_VERTEX: "sub-bob", POST_VERTEX: "post-1"}
 
 
 def page(name: str) -> dict[str, Any]:
@@ -107,11 +119,14 @@ def metric(emf: dict[str, Any], name: str) -> float:
 
 
 class FixedLookups:
+    def domain_ids(self, vertex_ids: Any) -> dict[str, str]:
+        return {v: DOMAIN_IDS[v] for v in vertex_ids if v in DOMAIN_IDS}
+
     def post_authors(self, post_ids: Any) -> dict[str, str]:
-        return {"p1": "u1"}
+        return {"post-1": "sub-ada"}
 
     def followers(self, author_ids: Any) -> dict[str, list[str]]:
-        return {"u1": ["u2", "u3"]}
+        return {"sub-ada": ["sub-bob", "sub-carol"]}
 
 
 def make_poller(
@@ -134,28 +149,34 @@ def test_recorded_pages_become_events_grouped_per_transaction(aws: dict[str, Any
     stream_stub.add_response(
         "get_propertygraph_stream", page("social_page_1"), {"limit": 13, "iteratorType": "TRIM_HORIZON"}
     )
+    # Page 1 creates every vertex its edges touch: their ids come from its own vp records.
+    post_authors = (
+        {"results": [{"postId": "post-1", "authorId": "sub-ada"}]},
+        {"openCypherQuery": POST_AUTHORS_QUERY, "parameters": json.dumps({"postIds": ["post-1"]})},
+    )
+    reader_stub.add_response("execute_open_cypher_query", *post_authors)
     reader_stub.add_response(
         "execute_open_cypher_query",
-        {"results": [{"postId": "p1", "authorId": "u1"}]},
-        {"openCypherQuery": POST_AUTHORS_QUERY, "parameters": json.dumps({"postIds": ["p1"]})},
+        {"results": [{"authorId": "sub-ada", "followerId": "sub-bob"}]},
+        {
+            "openCypherQuery": FOLLOWERS_QUERY,
+            "parameters": json.dumps({"authorIds": ["sub-ada"], "skip": 0, "limit": 1000}),
+        },
     )
-    reader_stub.add_response(
-        "execute_open_cypher_query",
-        {"results": [{"authorId": "u1", "followerId": "u2"}]},
-        {"openCypherQuery": FOLLOWERS_QUERY, "parameters": json.dumps({"authorIds": ["u1"], "skip": 0, "limit": 1000})},
-    )
-    after_first = {"limit": 13, "iteratorType": "AFTER_SEQUENCE_NUMBER", "commitNum": 104, "opNum": 1}
+    after_first = {"limit": 13, "iteratorType": "AFTER_SEQUENCE_NUMBER", "commitNum": 104, "opNum": 2}
     stream_stub.add_response("get_propertygraph_stream", page("social_page_2"), after_first)
+    # Page 2's edges touch vertices created on page 1: one batched ~id lookup resolves them.
     reader_stub.add_response(
         "execute_open_cypher_query",
-        {"results": [{"postId": "p1", "authorId": "u1"}]},
-        {"openCypherQuery": POST_AUTHORS_QUERY, "parameters": json.dumps({"postIds": ["p1"]})},
+        {"results": [{"vertexId": v, "domainId": d} for v, d in sorted(DOMAIN_IDS.items())]},
+        {"openCypherQuery": DOMAIN_IDS_QUERY, "parameters": json.dumps({"vertexIds": sorted(DOMAIN_IDS)})},
     )
+    reader_stub.add_response("execute_open_cypher_query", *post_authors)
     stream_stub.add_client_error(
         "get_propertygraph_stream",
         service_error_code="StreamRecordsNotFoundException",
         http_status_code=404,
-        expected_params={"limit": 13, "iteratorType": "AFTER_SEQUENCE_NUMBER", "commitNum": 107, "opNum": 1},
+        expected_params={"limit": 13, "iteratorType": "AFTER_SEQUENCE_NUMBER", "commitNum": 107, "opNum": 2},
     )
     clock = Clock(T0 + 60_000)
 
@@ -164,24 +185,44 @@ def test_recorded_pages_become_events_grouped_per_transaction(aws: dict[str, Any
     stream_stub.assert_no_pending_responses()
     reader_stub.assert_no_pending_responses()
     assert result.stopped_because == "no new records" and result.lag_ms == 0
-    assert result.position == StreamPosition(107, 1)
+    assert result.position == StreamPosition(107, 2)
     messages = drain(aws["sqs"], aws["queue_url"])
     summary = [
         (m["id"], m["kind"], m["recipientId"], m["actorId"], m.get("postId"), m.get("commentId")) for m in messages
     ]
     assert sorted(summary) == sorted(
         [
-            ("102:1", "NEW_FOLLOWER", "u1", "u2", None, None),
-            ("103:4:u2", "NEW_POST", "u2", "u1", "p1", None),
-            ("104:1", "POST_LIKED", "u1", "u2", "p1", None),
-            ("105:3", "POST_COMMENTED", "u1", "u2", "p1", "c1"),
+            ("102:1", "NEW_FOLLOWER", "sub-ada", "sub-bob", None, None),
+            ("103:4:sub-bob", "NEW_POST", "sub-bob", "sub-ada", "post-1", None),
+            ("104:1", "POST_LIKED", "sub-ada", "sub-bob", "post-1", None),
+            ("105:4", "POST_COMMENTED", "sub-ada", "sub-bob", "post-1", "comment-1"),
         ]
-    ), "unfollow (REMOVE) and liking your own post notify nobody"
+    ), "domain ids only; unfollow (REMOVE) and liking your own post notify nobody"
     assert all(m["_group"] == m["recipientId"] and m["_dedupe"] == m["id"] for m in messages)
     assert next(m for m in messages if m["id"] == "102:1")["createdAt"] == "2026-01-01T00:00:02.000Z"
     item = checkpoint_item(aws)
-    assert (item["commitNum"]["N"], item["opNum"]["N"]) == ("107", "1")
+    assert (item["commitNum"]["N"], item["opNum"]["N"]) == ("107", "2")
     assert "leaseOwner" not in item, "the lease is released at the end of the run"
+
+
+class NothingFound:
+    """The reader knows none of the vertices: they were deleted before the poller ran."""
+
+    def domain_ids(self, vertex_ids: Any) -> dict[str, str]:
+        return {}
+
+    def post_authors(self, post_ids: Any) -> dict[str, str]:
+        return {}
+
+    def followers(self, author_ids: Any) -> dict[str, list[str]]:
+        return {}
+
+
+def test_an_edge_whose_vertices_are_gone_notifies_nobody() -> None:
+    # Page 2 creates none of the vertices its edges touch; with them gone there is nobody
+    # to name, and a ~id must never stand in for a Cognito sub.
+    transactions = complete_transactions(StreamPage.parse(page("social_page_2")).records)
+    assert map_transactions(transactions, NothingFound()) == []
 
 
 def test_checkpoint_does_not_move_when_the_send_fails(aws: dict[str, Any]) -> None:
@@ -251,7 +292,7 @@ def test_crash_between_send_and_checkpoint_resends_the_same_dedup_ids(aws: dict[
     poller.run("run-2", lambda: 50_000)
 
     first, second = sink.dedupe_ids
-    assert first == second == ["102:1", "103:4:u2", "103:4:u3", "104:1"]
+    assert first == second == ["102:1", "103:4:sub-bob", "103:4:sub-carol", "104:1"]
     messages = drain(aws["sqs"], aws["queue_url"])
     assert sorted(m["_dedupe"] for m in messages) == sorted(first), "SQS FIFO dropped the re-sent duplicates"
     assert checkpoint_item(aws)["commitNum"]["N"] == "104"
@@ -336,7 +377,7 @@ def test_a_transaction_larger_than_the_page_is_read_whole(aws: dict[str, Any]) -
         "get_propertygraph_stream", service_error_code="StreamRecordsNotFoundException", http_status_code=404
     )
     result = make_poller(aws, stream, Clock(T0)).run("run-1", lambda: 50_000)
-    assert result.transactions == 3 and result.position == StreamPosition(107, 1)
+    assert result.transactions == 3 and result.position == StreamPosition(107, 2)
 
 
 def test_stops_starting_pages_when_time_runs_out(aws: dict[str, Any]) -> None:
@@ -344,7 +385,7 @@ def test_stops_starting_pages_when_time_runs_out(aws: dict[str, Any]) -> None:
     stub.add_response("get_propertygraph_stream", page("social_page_1"))
     remaining = iter([50_000, 50_000, 50_000, 5_000])
     result = make_poller(aws, stream, Clock(T0)).run("run-1", lambda: next(remaining))
-    assert result.stopped_because == "time is up" and result.position == StreamPosition(104, 1)
+    assert result.stopped_because == "time is up" and result.position == StreamPosition(104, 2)
     stub.assert_no_pending_responses()
 
 
@@ -361,7 +402,7 @@ def test_handler_publishes_lag_and_counts(
     assert response["stoppedBecause"] == "throttled"
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     (emf,) = metrics
-    assert metric(emf, "RecordsProcessed") == 10 and metric(emf, "StreamThrottled") == 1
+    assert metric(emf, "RecordsProcessed") == 12 and metric(emf, "StreamThrottled") == 1
     assert metric(emf, "EventsSent") == 4 and metric(emf, "LeaseBusy") == 0
     assert metric(emf, "StreamLagMs") == 9_000 - 4_000, "now minus the last record's commit time"
 
@@ -381,8 +422,10 @@ def test_handler_emits_stream_expired_metric_and_fails(
 def test_environment_is_parsed_once_into_clients(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHECKPOINT_TABLE", TABLE)
     monkeypatch.setenv("QUEUE_URL", aws["queue_url"])
-    monkeypatch.setenv("NEPTUNE_WRITER_URL", "https://writer.example:8182")
-    monkeypatch.setenv("NEPTUNE_READER_URL", "https://reader.example:8182")
+    monkeypatch.setenv("NEPTUNE_WRITER_ENDPOINT", "writer.example")
+    monkeypatch.setenv("NEPTUNE_READER_ENDPOINT", "reader.example")
+    monkeypatch.setenv("NEPTUNE_PORT", "8182")
+    monkeypatch.setenv("STREAM_PAGE_LIMIT", "1000")
     app._poller.cache_clear()
     assert app._poller() is app._poller()
     app._poller.cache_clear()

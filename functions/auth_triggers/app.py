@@ -2,9 +2,9 @@
 
 Pre sign-up (``PreSignUp_SignUp``, ``PreSignUp_AdminCreateUser``,
 ``PreSignUp_ExternalProvider``) checks the email address against the domain policy in
-``ALLOWED_EMAIL_DOMAINS`` / ``BLOCKED_EMAIL_DOMAINS`` (comma-separated; a domain also
-covers its subdomains; blocked wins; an empty allow list allows every domain not
-blocked). Administrators and federated sign-ins get the same policy: a blocked domain is
+the function's environment (``shared.environment.AuthTriggersEnvironment``: the allowed
+and blocked domains; a domain also covers its subdomains; blocked wins; an empty allow
+list allows every domain not blocked). Administrators and federated sign-ins get the same policy: a blocked domain is
 blocked however the account is made. A rejection raises :class:`SignUpRejected`, whose
 text Cognito shows to the user ("PreSignUp failed with error ...").
 
@@ -31,10 +31,8 @@ Both handlers return the event, as Cognito requires.
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +43,8 @@ from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import
     PreSignUpTriggerEvent,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from shared.graph.client import NeptuneExecutor, NeptuneSettings
+from shared.environment import DOMAIN_NAME, AuthTriggersEnvironment
+from shared.graph.client import NeptuneExecutor
 from shared.graph.handles import derive_handles
 from shared.graph.repository import GraphRepository
 from shared.graph.service import timestamp
@@ -57,7 +56,6 @@ metrics = Metrics()
 
 PRE_SIGN_UP = frozenset({"PreSignUp_SignUp", "PreSignUp_AdminCreateUser", "PreSignUp_ExternalProvider"})
 CONFIRM_SIGN_UP = "PostConfirmation_ConfirmSignUp"
-DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 LOCAL_PART = re.compile(r"^[^\s@]{1,64}$")
 
 _repository: GraphRepository | None = None
@@ -73,10 +71,10 @@ class EmailPolicy:
     blocked: frozenset[str]
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> EmailPolicy:
+    def of(cls, environment: AuthTriggersEnvironment[str]) -> EmailPolicy:
         return cls(
-            allowed=_domains("ALLOWED_EMAIL_DOMAINS", environ.get("ALLOWED_EMAIL_DOMAINS", "")),
-            blocked=_domains("BLOCKED_EMAIL_DOMAINS", environ.get("BLOCKED_EMAIL_DOMAINS", "")),
+            allowed=frozenset(environment.allowed_email_domains),
+            blocked=frozenset(environment.blocked_email_domains),
         )
 
     def check(self, raw_email: Any) -> str:
@@ -97,21 +95,9 @@ def normalise_email(raw: Any) -> str:
     if len(email) > 254 or email.count("@") != 1:
         raise SignUpRejected("the email address is not valid")
     local, domain = email.split("@")
-    if not LOCAL_PART.match(local) or not DOMAIN.match(domain):
+    if not LOCAL_PART.match(local) or not DOMAIN_NAME.match(domain):
         raise SignUpRejected("the email address is not valid")
     return email
-
-
-def _domains(variable: str, value: str) -> frozenset[str]:
-    domains = set()
-    for item in value.split(","):
-        domain = item.strip().lower().lstrip("@").rstrip(".")
-        if not domain:
-            continue
-        if not DOMAIN.match(domain):
-            raise RuntimeError(f"{variable}: {item.strip()!r} is not a domain name")
-        domains.add(domain)
-    return frozenset(domains)
 
 
 def _covered(domain: str, listed: frozenset[str]) -> bool:
@@ -121,14 +107,14 @@ def _covered(domain: str, listed: frozenset[str]) -> bool:
 def repository() -> GraphRepository:
     global _repository  # one client per execution environment
     if _repository is None:
-        _repository = GraphRepository(NeptuneExecutor(NeptuneSettings.from_environment()))
+        _repository = GraphRepository(NeptuneExecutor(AuthTriggersEnvironment.from_environment().neptune))
     return _repository
 
 
 @tracer.capture_method
 def pre_sign_up(event: PreSignUpTriggerEvent) -> dict[str, Any]:
     try:
-        EmailPolicy.from_environment().check(event.request.user_attributes.get("email"))
+        EmailPolicy.of(AuthTriggersEnvironment.from_environment()).check(event.request.user_attributes.get("email"))
     except SignUpRejected as rejection:
         logger.info("sign-up rejected", extra={"triggerSource": event.trigger_source, "reason": str(rejection)})
         metrics.add_metric(name="SignUpsRejected", unit=MetricUnit.Count, value=1)

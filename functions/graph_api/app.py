@@ -21,7 +21,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.appsync_resolver_event import AppSyncIdentityCognito
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from shared.graph.client import NeptuneExecutor, NeptuneSettings
+from shared.environment import GraphApiEnvironment
+from shared.graph.client import NeptuneExecutor
 from shared.graph.errors import GraphQLError, UnauthenticatedError
 from shared.graph.repository import GraphRepository
 from shared.graph.service import JSON, SocialService
@@ -43,7 +44,8 @@ def social_service() -> SocialService:
     """Built on first use (not at import) from the environment, then reused while warm."""
     global _service  # one service (and its clients) per execution environment
     if _service is None:
-        _service = SocialService(GraphRepository(NeptuneExecutor(NeptuneSettings.from_environment())))
+        environment = GraphApiEnvironment.from_environment()
+        _service = SocialService(GraphRepository(NeptuneExecutor(environment.neptune)))
     return _service
 
 

@@ -7,9 +7,7 @@ only transient errors (S3 or KMS failures) raise, for Lambda's retries and the D
 
 from __future__ import annotations
 
-import os
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import unquote_plus
@@ -17,6 +15,7 @@ from urllib.parse import unquote_plus
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from shared.environment import ThumbnailerEnvironment
 
 try:
     from .imaging import RejectedImageError, render
@@ -33,25 +32,8 @@ UPLOAD_KEY = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Settings:
-    uploads_bucket: str
-    media_bucket: str
-    fmt: str
-    quality: int
-    sizes: tuple[int, ...]
-    max_pixels: int
-
-    @classmethod
-    def from_environment(cls) -> Settings:
-        return cls(
-            uploads_bucket=os.environ["UPLOADS_BUCKET"],
-            media_bucket=os.environ["MEDIA_BUCKET"],
-            fmt=os.environ.get("RENDITION_FORMAT", "webp"),
-            quality=int(os.environ.get("RENDITION_QUALITY", "80")),
-            sizes=tuple(int(s) for s in os.environ.get("RENDITION_SIZES", "150,300,600,1200").split(",")),
-            max_pixels=int(os.environ.get("MAX_PIXELS", "50000000")),
-        )
+#: The function's environment, as the media pipeline deploys it.
+Settings = ThumbnailerEnvironment[str]
 
 
 @cache

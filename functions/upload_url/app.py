@@ -9,16 +9,15 @@ SSE-KMS with the stack's data key and a short expiry — S3 refuses any upload t
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from shared.environment import UploadUrlEnvironment
 
 logger = Logger()
 tracer = Tracer()
@@ -30,27 +29,8 @@ SUB = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 PATH_FIELDS = ("key", "path", "filename", "fileName", "prefix", "name")
 
 
-@dataclass(frozen=True)
-class Settings:
-    bucket: str
-    data_key_arn: str
-    content_types: dict[str, str]
-    min_bytes: int
-    max_bytes: int
-    expiry_seconds: int
-    allowed_origins: tuple[str, ...]
-
-    @classmethod
-    def from_environment(cls) -> Settings:
-        return cls(
-            bucket=os.environ["UPLOADS_BUCKET"],
-            data_key_arn=os.environ["DATA_KEY_ARN"],
-            content_types=json.loads(os.environ["ALLOWED_CONTENT_TYPES"]),
-            min_bytes=int(os.environ.get("MIN_BYTES", "1")),
-            max_bytes=int(os.environ["MAX_BYTES"]),
-            expiry_seconds=int(os.environ.get("URL_EXPIRY_SECONDS", "300")),
-            allowed_origins=tuple(json.loads(os.environ.get("ALLOWED_ORIGINS", "[]"))),
-        )
+#: The function's environment, as the media pipeline deploys it.
+Settings = UploadUrlEnvironment[str]
 
 
 class BadRequestError(Exception):
@@ -86,7 +66,7 @@ def parse_request(body: str | None, settings: Settings) -> tuple[str, int]:
     if unknown:
         raise BadRequestError(f"unknown field(s) {', '.join(unknown)}; only contentType and size are accepted")
     content_type = request.get("contentType")
-    if content_type not in settings.content_types:
+    if not isinstance(content_type, str) or content_type not in settings.content_types:
         raise BadRequestError(f"contentType must be one of {', '.join(settings.content_types)}; got {content_type!r}")
     size = request.get("size")
     if isinstance(size, bool) or not isinstance(size, int):

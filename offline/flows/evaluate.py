@@ -53,10 +53,34 @@ _MOCK_ARN_SHAPES = (
 )
 
 
+#: The mocks put every ARN in the stack's region; a resource created in another region (its
+#: ``region`` input: the us-east-1 edge topic, key and log groups) gets its own region back.
+_REGION_FIXES: dict[str, str] = {}
+
+
 def aws_shape(value: str) -> str:
     for pattern, replacement in _MOCK_ARN_SHAPES:
         value = pattern.sub(replacement, value)
+    return _REGION_FIXES.get(value, value)
+
+
+def _shape_within(value: str) -> str:
+    """``aws_shape`` for a string that may extend an ARN (``<topic ARN>``, ``<log group ARN>:log-stream:*``)."""
+    value = aws_shape(value)
+    for mock, real in _REGION_FIXES.items():
+        if value.startswith(mock) and value != real:
+            return real + value[len(mock) :]
     return value
+
+
+def _learn_regions(run: ProgramRun) -> None:
+    region = _region(run)
+    for resource in run.resources:
+        other = resource.inputs.get("region")
+        arn = resource.state.get("arn")
+        if isinstance(other, str) and other != region and isinstance(arn, str) and f":{region}:" in arn:
+            shaped = aws_shape(arn)
+            _REGION_FIXES[shaped] = shaped.replace(f":{region}:", f":{other}:", 1)
 
 
 def _reshape(document: Any) -> Any:
@@ -69,7 +93,7 @@ def _reshape(document: Any) -> Any:
     if isinstance(document, bool):
         return "true" if document else "false"
     if isinstance(document, str):
-        return aws_shape(document)
+        return _shape_within(document)
     return document
 
 
@@ -129,7 +153,7 @@ class StackPolicies:
         for pattern, _, document in self.resource_policies:
             if _covers(pattern, resource):
                 statements += document["Statement"]
-        if resource.startswith(f"arn:aws:logs:{self.region}:"):
+        if resource.startswith("arn:aws:logs:"):  # account-level per region; statements name their groups
             for _, document in self.logs_policies:
                 statements += document["Statement"]
         return {"Version": "2012-10-17", "Statement": statements}
@@ -147,6 +171,7 @@ def _covers(pattern: str, resource: str) -> bool:
 
 
 def stack_policies(run: ProgramRun, account: str) -> StackPolicies:
+    _learn_regions(run)
     resources = run.resources
     by_type: dict[str, list[RecordedResource]] = {}
     for resource in resources:
@@ -371,7 +396,7 @@ def derived_kms_flows(flow: ResolvedFlow, stack: StackPolicies) -> list[Resolved
         encryption_context = {"aws:s3:arn": store if store in stack.bucket_keys else flow.resource}
     context: dict[str, str | list[str]] = {
         **flow.context,
-        "kms:ViaService": f"{service}.{stack.region}.amazonaws.com",
+        "kms:ViaService": f"{service}.{store.split(':')[3] or stack.region}.amazonaws.com",
         **{f"kms:EncryptionContext:{k}": v for k, v in encryption_context.items()},
     }
     return [
@@ -598,10 +623,11 @@ def report(run: ProgramRun, declared: Iterable[ResolvedFlow], account: str) -> R
 def _in_aws_shape(flow: ResolvedFlow) -> ResolvedFlow:
     return replace(
         flow,
-        caller=aws_shape(flow.caller),
-        resource=aws_shape(flow.resource),
+        caller=_shape_within(flow.caller),
+        resource=_shape_within(flow.resource),
         context={
-            k: [aws_shape(x) for x in v] if isinstance(v, list) else aws_shape(v) for k, v in flow.context.items()
+            k: [_shape_within(x) for x in v] if isinstance(v, list) else _shape_within(v)
+            for k, v in flow.context.items()
         },
     )
 

@@ -9,8 +9,7 @@ itself idempotent for the same token and attributes.
 from __future__ import annotations
 
 import functools
-import json
-import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +18,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import AppSyncResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.device_registry import Device, DeviceTable, device_id_for, token_hash
+from shared.environment import DevicesEnvironment
 
 from registry.tokens import validate
 
@@ -34,9 +34,9 @@ class DeviceError(Exception):
 
 
 @functools.cache
-def _clients() -> tuple[Any, DeviceTable, dict[str, str]]:
-    applications = json.loads(os.environ.get("PLATFORM_APPLICATIONS") or "{}")
-    return boto3.client("sns"), DeviceTable(boto3.client("dynamodb"), os.environ["DEVICES_TABLE"]), applications
+def _clients() -> tuple[Any, DeviceTable, Mapping[str, str]]:
+    env = DevicesEnvironment.from_environment()
+    return boto3.client("sns"), DeviceTable(boto3.client("dynamodb"), env.devices_table), env.push.by_platform()
 
 
 def _caller() -> str:

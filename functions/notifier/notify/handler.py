@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -28,6 +27,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.device_registry import DeviceTable
+from shared.environment import NotifierEnvironment
 from shared.notification_events import NotificationEvent
 
 from notify.appsync import AppSyncPublisher
@@ -37,29 +37,6 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Environment:
-    graphql_url: str
-    region: str
-    devices_table: str
-    idempotency_table: str
-    idempotency_ttl_seconds: int
-    #: Platform -> SNS platform application ARN; empty when no push credentials are configured.
-    platform_applications: dict[str, str]
-
-    @classmethod
-    def parse(cls) -> Environment:
-        applications = json.loads(os.environ.get("PLATFORM_APPLICATIONS") or "{}")
-        return cls(
-            graphql_url=os.environ["GRAPHQL_URL"],
-            region=os.environ["AWS_REGION"],
-            devices_table=os.environ["DEVICES_TABLE"],
-            idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
-            idempotency_ttl_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", "86400")),
-            platform_applications={str(k): str(v) for k, v in applications.items() if v},
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,13 +65,14 @@ class Delivery:
 
 @functools.cache
 def _service() -> Service:
-    env = Environment.parse()
+    env = NotifierEnvironment.from_environment()
     session = boto3.session.Session()
     publisher = AppSyncPublisher(
-        env.graphql_url, env.region, lambda: session.get_credentials().get_frozen_credentials()
+        env.graphql_url, env.graphql_region, lambda: session.get_credentials().get_frozen_credentials()
     )
     push: PushSender | None = None
-    if env.platform_applications:
+    # Push needs an SNS platform application; none exist when no credentials are configured.
+    if env.push.by_platform():
         push = PushSender(boto3.client("sns"), DeviceTable(boto3.client("dynamodb"), env.devices_table))
     else:
         # Once per cold start: this is a configuration state, not a per-message event.

@@ -12,7 +12,6 @@ full-jitter exponential backoff, which is safe because every write query is idem
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -24,6 +23,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+# The endpoints are part of each function's environment contract (one set of names);
+# re-exported, as the executor's settings.
+from shared.environment import NeptuneSettings as NeptuneSettings
+
 Row = dict[str, Any]
 CONCURRENT_MODIFICATION = "ConcurrentModificationException"
 
@@ -34,30 +37,6 @@ class CypherExecutor(Protocol):
     def read(self, query: str, parameters: Mapping[str, Any]) -> list[Row]: ...
 
     def write(self, query: str, parameters: Mapping[str, Any]) -> list[Row]: ...
-
-
-@dataclass(frozen=True, kw_only=True)
-class NeptuneSettings:
-    writer_endpoint: str
-    reader_endpoint: str
-    port: int = 8182
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> NeptuneSettings:
-        missing = [name for name in ("NEPTUNE_WRITER_ENDPOINT", "NEPTUNE_READER_ENDPOINT") if not environ.get(name)]
-        if missing:
-            raise RuntimeError(f"missing environment variable(s): {', '.join(missing)}")
-        port = environ.get("NEPTUNE_PORT", "8182")
-        if not port.isdigit() or not 0 < int(port) < 65536:
-            raise RuntimeError(f"NEPTUNE_PORT must be a TCP port number, got {port!r}")
-        return cls(
-            writer_endpoint=environ["NEPTUNE_WRITER_ENDPOINT"],
-            reader_endpoint=environ["NEPTUNE_READER_ENDPOINT"],
-            port=int(port),
-        )
-
-    def url(self, endpoint: str) -> str:
-        return f"https://{endpoint}:{self.port}"
 
 
 #: Connect fast inside the VPC; a query gets most of the function's time budget.
@@ -86,7 +65,7 @@ class NeptuneExecutor:
 
     def __init__(
         self,
-        settings: NeptuneSettings,
+        settings: NeptuneSettings[str],
         *,
         client_factory: Callable[[str], Any] | None = None,
         retry: RetryPolicy = RetryPolicy(),

@@ -19,99 +19,103 @@ tests use):
 - Follows and likes are ``MERGE``d, so repeating a mutation never adds a second edge;
   posts and comments are ``MERGE``d on an id generated once per request, so a retried
   request cannot create a duplicate.
-
-Model::
-
-    (:User {id, handle, displayName, bio, avatarKey, createdAt})
-    (:User)-[:FOLLOWS {createdAt}]->(:User)
-    (:User)-[:POSTED]->(:Post {id, text, mediaKeys, createdAt})
-    (:User)-[:LIKES {createdAt}]->(:Post)
-    (:User)-[:WROTE]->(:Comment {id, postId, text, createdAt})-[:ON]->(:Post)
+- Labels and the shared keys (the domain ``id``, a comment's ``postId``) come from
+  :mod:`shared.graph.model`, which the stream poller reads too: each text is an f-string
+  rendered once at import (``{{...}}`` is a literal openCypher map), so a constant's
+  value is the exact text sent. The model, and how a vertex's domain id relates to
+  Neptune's ``~id``, are described there.
 """
 
 from __future__ import annotations
 
+from shared.graph.model import Edge, Key, Vertex
+
+# Short names for the texts below (lower case: ``ALL`` takes only upper-case names).
+_user, _post, _comment = Vertex.USER, Vertex.POST, Vertex.COMMENT
+_follows, _posted, _likes, _wrote, _on = Edge.FOLLOWS, Edge.POSTED, Edge.LIKES, Edge.WROTE, Edge.ON
+_id, _post_id = Key.DOMAIN_ID, Key.COMMENT_POST
+
 # --- Users -------------------------------------------------------------------------
 
 #: Profiles of ``$ids`` as seen by ``$viewerId`` (counts and whether the viewer follows).
-USERS_BY_IDS = """
+USERS_BY_IDS = f"""
 UNWIND $ids AS userId
-MATCH (u:User {id: userId})
-OPTIONAL MATCH (follower:User)-[:FOLLOWS]->(u)
+MATCH (u:{_user} {{{_id}: userId}})
+OPTIONAL MATCH (follower:{_user})-[:{_follows}]->(u)
 WITH u, count(follower) AS followerCount
-OPTIONAL MATCH (u)-[:FOLLOWS]->(followed:User)
+OPTIONAL MATCH (u)-[:{_follows}]->(followed:{_user})
 WITH u, followerCount, count(followed) AS followingCount
-OPTIONAL MATCH (u)-[:POSTED]->(post:Post)
+OPTIONAL MATCH (u)-[:{_posted}]->(post:{_post})
 WITH u, followerCount, followingCount, count(post) AS postCount
-OPTIONAL MATCH (viewer:User {id: $viewerId})-[edge:FOLLOWS]->(u)
-RETURN u.id AS id, u.handle AS handle, u.displayName AS displayName, u.bio AS bio,
+OPTIONAL MATCH (viewer:{_user} {{{_id}: $viewerId}})-[edge:{_follows}]->(u)
+RETURN u.{_id} AS id, u.handle AS handle, u.displayName AS displayName, u.bio AS bio,
        u.avatarKey AS avatarKey, u.createdAt AS createdAt,
        followerCount, followingCount, postCount, count(edge) > 0 AS viewerFollows
 """
 
 #: The id of the user with ``$handle`` (handles are stored lower-case).
-USER_ID_BY_HANDLE = """
-MATCH (u:User {handle: $handle})
-RETURN u.id AS id
+USER_ID_BY_HANDLE = f"""
+MATCH (u:{_user} {{handle: $handle}})
+RETURN u.{_id} AS id
 """
 
 #: Post confirmation: the user's vertex, created once per Cognito ``sub``. The handle is
 #: ``$handle`` unless another user already holds it, then ``$fallbackHandle`` (unique
 #: because it is derived from the sub alone). Re-running it changes nothing.
-CREATE_USER = """
-OPTIONAL MATCH (taken:User {handle: $handle})
-WHERE taken.id <> $userId
+CREATE_USER = f"""
+OPTIONAL MATCH (taken:{_user} {{handle: $handle}})
+WHERE taken.{_id} <> $userId
 WITH count(taken) AS clashes
-MERGE (u:User {id: $userId})
+MERGE (u:{_user} {{{_id}: $userId}})
 ON CREATE SET u.handle = CASE WHEN clashes = 0 THEN $handle ELSE $fallbackHandle END,
               u.displayName = $displayName,
               u.createdAt = $createdAt
-RETURN u.id AS id, u.handle AS handle
+RETURN u.{_id} AS id, u.handle AS handle
 """
 
 #: Sets only the fields whose ``$set<Field>`` flag is true; setting ``null`` removes a property.
-UPDATE_PROFILE = """
-MATCH (u:User {id: $userId})
+UPDATE_PROFILE = f"""
+MATCH (u:{_user} {{{_id}: $userId}})
 SET u.displayName = CASE WHEN $setDisplayName THEN $displayName ELSE u.displayName END,
     u.bio = CASE WHEN $setBio THEN $bio ELSE u.bio END,
     u.avatarKey = CASE WHEN $setAvatarKey THEN $avatarKey ELSE u.avatarKey END
-RETURN u.id AS id
+RETURN u.{_id} AS id
 """
 
 # --- Follows -----------------------------------------------------------------------
 
 #: Idempotent: a second follow finds the edge and keeps its first ``createdAt``.
-FOLLOW = """
-MATCH (follower:User {id: $followerId}), (followee:User {id: $followeeId})
-MERGE (follower)-[edge:FOLLOWS]->(followee)
+FOLLOW = f"""
+MATCH (follower:{_user} {{{_id}: $followerId}}), (followee:{_user} {{{_id}: $followeeId}})
+MERGE (follower)-[edge:{_follows}]->(followee)
 ON CREATE SET edge.createdAt = $createdAt
-RETURN followee.id AS id
+RETURN followee.{_id} AS id
 """
 
-UNFOLLOW = """
-MATCH (follower:User {id: $followerId})-[edge:FOLLOWS]->(followee:User {id: $followeeId})
+UNFOLLOW = f"""
+MATCH (follower:{_user} {{{_id}: $followerId}})-[edge:{_follows}]->(followee:{_user} {{{_id}: $followeeId}})
 DELETE edge
 RETURN count(*) AS removed
 """
 
 #: Who follows ``$userId``, most recent follow first, after the cursor (if any).
-FOLLOWERS_PAGE = """
-MATCH (u:User)-[edge:FOLLOWS]->(:User {id: $userId})
+FOLLOWERS_PAGE = f"""
+MATCH (u:{_user})-[edge:{_follows}]->(:{_user} {{{_id}: $userId}})
 WHERE $afterCreatedAt IS NULL
    OR edge.createdAt < $afterCreatedAt
-   OR (edge.createdAt = $afterCreatedAt AND u.id < $afterId)
-RETURN u.id AS id, edge.createdAt AS createdAt
+   OR (edge.createdAt = $afterCreatedAt AND u.{_id} < $afterId)
+RETURN u.{_id} AS id, edge.createdAt AS createdAt
 ORDER BY createdAt DESC, id DESC
 LIMIT $limit
 """
 
 #: Whom ``$userId`` follows, most recent follow first, after the cursor (if any).
-FOLLOWING_PAGE = """
-MATCH (:User {id: $userId})-[edge:FOLLOWS]->(u:User)
+FOLLOWING_PAGE = f"""
+MATCH (:{_user} {{{_id}: $userId}})-[edge:{_follows}]->(u:{_user})
 WHERE $afterCreatedAt IS NULL
    OR edge.createdAt < $afterCreatedAt
-   OR (edge.createdAt = $afterCreatedAt AND u.id < $afterId)
-RETURN u.id AS id, edge.createdAt AS createdAt
+   OR (edge.createdAt = $afterCreatedAt AND u.{_id} < $afterId)
+RETURN u.{_id} AS id, edge.createdAt AS createdAt
 ORDER BY createdAt DESC, id DESC
 LIMIT $limit
 """
@@ -119,60 +123,60 @@ LIMIT $limit
 # --- Posts -------------------------------------------------------------------------
 
 #: Posts ``$ids`` with their author's id and counts as seen by ``$viewerId``.
-POSTS_BY_IDS = """
+POSTS_BY_IDS = f"""
 UNWIND $ids AS postId
-MATCH (author:User)-[:POSTED]->(p:Post {id: postId})
-OPTIONAL MATCH (liker:User)-[:LIKES]->(p)
+MATCH (author:{_user})-[:{_posted}]->(p:{_post} {{{_id}: postId}})
+OPTIONAL MATCH (liker:{_user})-[:{_likes}]->(p)
 WITH author, p, count(liker) AS likeCount
-OPTIONAL MATCH (comment:Comment)-[:ON]->(p)
+OPTIONAL MATCH (comment:{_comment})-[:{_on}]->(p)
 WITH author, p, likeCount, count(comment) AS commentCount
-OPTIONAL MATCH (viewer:User {id: $viewerId})-[like:LIKES]->(p)
-RETURN p.id AS id, author.id AS authorId, p.text AS text, p.mediaKeys AS mediaKeys,
+OPTIONAL MATCH (viewer:{_user} {{{_id}: $viewerId}})-[like:{_likes}]->(p)
+RETURN p.{_id} AS id, author.{_id} AS authorId, p.text AS text, p.mediaKeys AS mediaKeys,
        p.createdAt AS createdAt, likeCount, commentCount, count(like) > 0 AS viewerLiked
 """
 
 #: Idempotent on ``$postId`` (generated once per request).
-CREATE_POST = """
-MATCH (author:User {id: $authorId})
-MERGE (p:Post {id: $postId})
+CREATE_POST = f"""
+MATCH (author:{_user} {{{_id}: $authorId}})
+MERGE (p:{_post} {{{_id}: $postId}})
 ON CREATE SET p.text = $text, p.mediaKeys = $mediaKeys, p.createdAt = $createdAt
-MERGE (author)-[:POSTED]->(p)
-RETURN p.id AS id
+MERGE (author)-[:{_posted}]->(p)
+RETURN p.{_id} AS id
 """
 
 #: The author of post ``$postId`` (no row: no such post).
-POST_AUTHOR = """
-MATCH (author:User)-[:POSTED]->(p:Post {id: $postId})
-RETURN author.id AS authorId
+POST_AUTHOR = f"""
+MATCH (author:{_user})-[:{_posted}]->(p:{_post} {{{_id}: $postId}})
+RETURN author.{_id} AS authorId
 """
 
 #: Deletes post ``$postId`` of ``$authorId`` with its comments; likes and the other
 #: edges go with ``DETACH``. ``deleted`` is 0 when the post is not the author's.
-DELETE_POST = """
-MATCH (:User {id: $authorId})-[:POSTED]->(p:Post {id: $postId})
-OPTIONAL MATCH (comment:Comment)-[:ON]->(p)
+DELETE_POST = f"""
+MATCH (:{_user} {{{_id}: $authorId}})-[:{_posted}]->(p:{_post} {{{_id}: $postId}})
+OPTIONAL MATCH (comment:{_comment})-[:{_on}]->(p)
 DETACH DELETE comment, p
 RETURN count(*) AS deleted
 """
 
 #: Posts by ``$userId``, newest first, after the cursor (if any).
-POSTS_BY_USER_PAGE = """
-MATCH (:User {id: $userId})-[:POSTED]->(p:Post)
+POSTS_BY_USER_PAGE = f"""
+MATCH (:{_user} {{{_id}: $userId}})-[:{_posted}]->(p:{_post})
 WHERE $afterCreatedAt IS NULL
    OR p.createdAt < $afterCreatedAt
-   OR (p.createdAt = $afterCreatedAt AND p.id < $afterId)
-RETURN p.id AS id, p.createdAt AS createdAt
+   OR (p.createdAt = $afterCreatedAt AND p.{_id} < $afterId)
+RETURN p.{_id} AS id, p.createdAt AS createdAt
 ORDER BY createdAt DESC, id DESC
 LIMIT $limit
 """
 
 #: Home feed: posts by the users ``$viewerId`` follows, newest first, after the cursor.
-HOME_FEED_PAGE = """
-MATCH (:User {id: $viewerId})-[:FOLLOWS]->(:User)-[:POSTED]->(p:Post)
+HOME_FEED_PAGE = f"""
+MATCH (:{_user} {{{_id}: $viewerId}})-[:{_follows}]->(:{_user})-[:{_posted}]->(p:{_post})
 WHERE $afterCreatedAt IS NULL
    OR p.createdAt < $afterCreatedAt
-   OR (p.createdAt = $afterCreatedAt AND p.id < $afterId)
-RETURN p.id AS id, p.createdAt AS createdAt
+   OR (p.createdAt = $afterCreatedAt AND p.{_id} < $afterId)
+RETURN p.{_id} AS id, p.createdAt AS createdAt
 ORDER BY createdAt DESC, id DESC
 LIMIT $limit
 """
@@ -180,15 +184,15 @@ LIMIT $limit
 # --- Likes -------------------------------------------------------------------------
 
 #: Idempotent: a second like finds the edge. No row: no such user or post.
-LIKE_POST = """
-MATCH (u:User {id: $userId}), (p:Post {id: $postId})
-MERGE (u)-[like:LIKES]->(p)
+LIKE_POST = f"""
+MATCH (u:{_user} {{{_id}: $userId}}), (p:{_post} {{{_id}: $postId}})
+MERGE (u)-[like:{_likes}]->(p)
 ON CREATE SET like.createdAt = $createdAt
-RETURN p.id AS id
+RETURN p.{_id} AS id
 """
 
-UNLIKE_POST = """
-MATCH (:User {id: $userId})-[like:LIKES]->(:Post {id: $postId})
+UNLIKE_POST = f"""
+MATCH (:{_user} {{{_id}: $userId}})-[like:{_likes}]->(:{_post} {{{_id}: $postId}})
 DELETE like
 RETURN count(*) AS removed
 """
@@ -196,43 +200,45 @@ RETURN count(*) AS removed
 # --- Comments ----------------------------------------------------------------------
 
 #: Idempotent on ``$commentId`` (generated once per request). No row: no such post.
-ADD_COMMENT = """
-MATCH (author:User {id: $authorId}), (p:Post {id: $postId})
-MERGE (c:Comment {id: $commentId})
-ON CREATE SET c.postId = $postId, c.text = $text, c.createdAt = $createdAt
-MERGE (author)-[:WROTE]->(c)
-MERGE (c)-[:ON]->(p)
-RETURN c.id AS id
+ADD_COMMENT = f"""
+MATCH (author:{_user} {{{_id}: $authorId}}), (p:{_post} {{{_id}: $postId}})
+MERGE (c:{_comment} {{{_id}: $commentId}})
+ON CREATE SET c.{_post_id} = $postId, c.text = $text, c.createdAt = $createdAt
+MERGE (author)-[:{_wrote}]->(c)
+MERGE (c)-[:{_on}]->(p)
+RETURN c.{_id} AS id
 """
 
 #: Comments ``$ids`` with their author's id.
-COMMENTS_BY_IDS = """
+COMMENTS_BY_IDS = f"""
 UNWIND $ids AS commentId
-MATCH (author:User)-[:WROTE]->(c:Comment {id: commentId})
-RETURN c.id AS id, c.postId AS postId, author.id AS authorId, c.text AS text, c.createdAt AS createdAt
+MATCH (author:{_user})-[:{_wrote}]->(c:{_comment} {{{_id}: commentId}})
+RETURN c.{_id} AS id, c.{_post_id} AS postId, author.{_id} AS authorId, c.text AS text, c.createdAt AS createdAt
 """
 
 #: Who may delete comment ``$commentId``: its author and the author of its post.
-COMMENT_OWNERS = """
-MATCH (author:User)-[:WROTE]->(c:Comment {id: $commentId})-[:ON]->(:Post)<-[:POSTED]-(postAuthor:User)
-RETURN author.id AS authorId, postAuthor.id AS postAuthorId
+COMMENT_OWNERS = f"""
+MATCH (author:{_user})-[:{_wrote}]->(c:{_comment} {{{_id}: $commentId}})
+      -[:{_on}]->(:{_post})<-[:{_posted}]-(postAuthor:{_user})
+RETURN author.{_id} AS authorId, postAuthor.{_id} AS postAuthorId
 """
 
 #: Deletes comment ``$commentId`` if ``$userId`` wrote it or wrote the post it is on.
-DELETE_COMMENT = """
-MATCH (author:User)-[:WROTE]->(c:Comment {id: $commentId})-[:ON]->(:Post)<-[:POSTED]-(postAuthor:User)
-WHERE author.id = $userId OR postAuthor.id = $userId
+DELETE_COMMENT = f"""
+MATCH (author:{_user})-[:{_wrote}]->(c:{_comment} {{{_id}: $commentId}})
+      -[:{_on}]->(:{_post})<-[:{_posted}]-(postAuthor:{_user})
+WHERE author.{_id} = $userId OR postAuthor.{_id} = $userId
 DETACH DELETE c
 RETURN count(*) AS deleted
 """
 
 #: Comments on ``$postId``, oldest first (reading order), after the cursor (if any).
-COMMENTS_PAGE = """
-MATCH (c:Comment)-[:ON]->(:Post {id: $postId})
+COMMENTS_PAGE = f"""
+MATCH (c:{_comment})-[:{_on}]->(:{_post} {{{_id}: $postId}})
 WHERE $afterCreatedAt IS NULL
    OR c.createdAt > $afterCreatedAt
-   OR (c.createdAt = $afterCreatedAt AND c.id > $afterId)
-RETURN c.id AS id, c.createdAt AS createdAt
+   OR (c.createdAt = $afterCreatedAt AND c.{_id} > $afterId)
+RETURN c.{_id} AS id, c.createdAt AS createdAt
 ORDER BY createdAt ASC, id ASC
 LIMIT $limit
 """

@@ -1,17 +1,16 @@
-"""How graph changes become notifications: the one place that knows the graph's labels.
+"""How graph changes become notifications: which added edge notifies whom.
 
-The graph_api function writes the model below (vertex ids are the domain ids, set as
-Neptune ``~id``). If its labels change, adjust ``LABELS`` and the rules follow; the
-lookup queries are built from the same names, once, at import.
+The labels and keys are :mod:`shared.graph.model`'s, the module graph_api's queries are
+built from, so the two cannot drift apart; so is the mapping from the ``~id`` a stream
+record names a vertex by to its domain id (the Cognito ``sub``, a post's id).
 
-    (:User)-[:FOLLOWS]->(:User)                 -> NEW_FOLLOWER   to the followed user
-    (:User)-[:LIKES]->(:Post)                   -> POST_LIKED     to the post's author
-    (:User)-[:COMMENTED]->(:Comment)-[:ON]->(:Post)
-                                                -> POST_COMMENTED to the post's author
-    (:User)-[:POSTED]->(:Post)                  -> NEW_POST       to each follower of the author
+    FOLLOWS  user -> user                  NEW_FOLLOWER   to the followed user
+    LIKES    user -> post                  POST_LIKED     to the post's author
+    WROTE    user -> comment (ON -> post)  POST_COMMENTED to the post's author
+    POSTED   user -> post                  NEW_POST       to each follower of the author
 
 Only added edges notify (an unlike or unfollow notifies nobody), and nobody is notified
-about their own action.
+about their own action. Every id in an event is a domain id.
 """
 
 from __future__ import annotations
@@ -20,23 +19,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Final
 
+from shared.graph.model import VERTEX_DOMAIN_IDS, Edge, Key, Vertex
 from shared.notification_events import NotificationKind
-
-
-@dataclass(frozen=True)
-class Labels:
-    user: str = "User"
-    post: str = "Post"
-    follows: str = "FOLLOWS"
-    posted: str = "POSTED"
-    likes: str = "LIKES"
-    commented: str = "COMMENTED"
-    comment_on: str = "ON"
-    #: Vertex property on a Comment naming its post, used when the ON edge is not in the same transaction.
-    comment_post_property: str = "postId"
-
-
-LABELS: Final = Labels()
 
 
 class Recipient(Enum):
@@ -53,27 +37,30 @@ class EdgeRule:
     recipient: Recipient
     #: The post is the edge's target.
     post_is_target: bool = False
-    #: The comment is the edge's target; its post is found through this edge label (comment -> post).
-    comment_post_edge: str | None = None
+    #: The comment is the edge's target; its post is its ``Key.COMMENT_POST`` property,
+    #: or else the target of this edge (comment -> post).
+    comment_post_edge: Edge | None = None
 
 
-EDGE_RULES: Final[dict[str, EdgeRule]] = {
-    LABELS.follows: EdgeRule(kind=NotificationKind.NEW_FOLLOWER, recipient=Recipient.EDGE_TARGET),
-    LABELS.likes: EdgeRule(kind=NotificationKind.POST_LIKED, recipient=Recipient.POST_AUTHOR, post_is_target=True),
-    LABELS.commented: EdgeRule(
-        kind=NotificationKind.POST_COMMENTED, recipient=Recipient.POST_AUTHOR, comment_post_edge=LABELS.comment_on
+EDGE_RULES: Final[dict[Edge, EdgeRule]] = {
+    Edge.FOLLOWS: EdgeRule(kind=NotificationKind.NEW_FOLLOWER, recipient=Recipient.EDGE_TARGET),
+    Edge.LIKES: EdgeRule(kind=NotificationKind.POST_LIKED, recipient=Recipient.POST_AUTHOR, post_is_target=True),
+    Edge.WROTE: EdgeRule(
+        kind=NotificationKind.POST_COMMENTED, recipient=Recipient.POST_AUTHOR, comment_post_edge=Edge.ON
     ),
-    LABELS.posted: EdgeRule(kind=NotificationKind.NEW_POST, recipient=Recipient.ACTOR_FOLLOWERS, post_is_target=True),
+    Edge.POSTED: EdgeRule(kind=NotificationKind.NEW_POST, recipient=Recipient.ACTOR_FOLLOWERS, post_is_target=True),
 }
 
-# Named, parameterised openCypher run on the reader endpoint; batched over a whole page.
+# Named, parameterised openCypher run on the reader endpoint; each batched over a whole
+# page. The first names vertices by ``~id``; the others by domain id.
+DOMAIN_IDS_QUERY: Final = VERTEX_DOMAIN_IDS
 POST_AUTHORS_QUERY: Final = (
-    f"MATCH (author:{LABELS.user})-[:{LABELS.posted}]->(post:{LABELS.post}) "
-    "WHERE id(post) IN $postIds RETURN id(post) AS postId, id(author) AS authorId"
+    f"MATCH (author:{Vertex.USER})-[:{Edge.POSTED}]->(post:{Vertex.POST}) "
+    f"WHERE post.{Key.DOMAIN_ID} IN $postIds RETURN post.{Key.DOMAIN_ID} AS postId, author.{Key.DOMAIN_ID} AS authorId"
 )
 FOLLOWERS_QUERY: Final = (
-    f"MATCH (follower:{LABELS.user})-[:{LABELS.follows}]->(author:{LABELS.user}) "
-    "WHERE id(author) IN $authorIds "
-    "RETURN id(author) AS authorId, id(follower) AS followerId "
+    f"MATCH (follower:{Vertex.USER})-[:{Edge.FOLLOWS}]->(author:{Vertex.USER}) "
+    f"WHERE author.{Key.DOMAIN_ID} IN $authorIds "
+    f"RETURN author.{Key.DOMAIN_ID} AS authorId, follower.{Key.DOMAIN_ID} AS followerId "
     "ORDER BY authorId, followerId SKIP $skip LIMIT $limit"
 )

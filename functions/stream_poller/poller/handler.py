@@ -1,6 +1,7 @@
 """stream_poller: Neptune Streams -> notification events on SQS FIFO (every minute, one at a time).
 
-Thin handler: environment parsed once, clients created on first use, the loop in
+Thin handler: environment parsed once (``shared.environment.StreamPollerEnvironment``),
+clients created on first use, the loop in
 ``poller.loop``. Metrics: RecordsProcessed, EventsSent, StreamLagMs, StreamThrottled,
 LeaseBusy and StreamExpired (alarm on the last one and on the function's Errors).
 """
@@ -8,9 +9,7 @@ LeaseBusy and StreamExpired (alarm on the last one and on the function's Errors)
 from __future__ import annotations
 
 import functools
-import os
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -18,6 +17,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
+from shared.environment import StreamPollerEnvironment
 
 from poller.checkpoint import DynamoDBCheckpointStore
 from poller.loop import Poller, PollerSettings, PollResult
@@ -30,36 +30,17 @@ tracer = Tracer()
 metrics = Metrics()
 
 
-@dataclass(frozen=True, kw_only=True)
-class Environment:
-    checkpoint_table: str
-    queue_url: str
-    writer_endpoint: str
-    reader_endpoint: str
-    page_limit: int
-
-    @classmethod
-    def parse(cls) -> Environment:
-        return cls(
-            checkpoint_table=os.environ["CHECKPOINT_TABLE"],
-            queue_url=os.environ["QUEUE_URL"],
-            writer_endpoint=os.environ["NEPTUNE_WRITER_URL"],
-            reader_endpoint=os.environ["NEPTUNE_READER_URL"],
-            page_limit=int(os.environ.get("STREAM_PAGE_LIMIT", "1000")),
-        )
-
-
 @functools.cache
 def _poller() -> Poller:
-    env = Environment.parse()
+    env = StreamPollerEnvironment.from_environment()
     # Our own backoff handles throttling; keep botocore's retries short so time is not lost in them.
     neptune_config = Config(retries={"max_attempts": 2, "mode": "standard"}, read_timeout=20, connect_timeout=5)
     return Poller(
         store=DynamoDBCheckpointStore(boto3.client("dynamodb"), env.checkpoint_table),
         stream=NeptuneStreamReader(
-            boto3.client("neptunedata", endpoint_url=env.writer_endpoint, config=neptune_config)
+            boto3.client("neptunedata", endpoint_url=env.neptune.writer_url, config=neptune_config)
         ),
-        lookups=NeptuneLookups(boto3.client("neptunedata", endpoint_url=env.reader_endpoint, config=neptune_config)),
+        lookups=NeptuneLookups(boto3.client("neptunedata", endpoint_url=env.neptune.reader_url, config=neptune_config)),
         sink=SqsFifoSink(boto3.client("sqs"), env.queue_url),
         settings=PollerSettings(page_limit=env.page_limit),
         now_ms=lambda: int(time.time() * 1000),

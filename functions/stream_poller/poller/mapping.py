@@ -1,95 +1,146 @@
-"""Complete transactions -> notification events, with batched graph lookups for recipients."""
+"""Complete transactions -> notification events, with batched graph lookups for ids and recipients.
+
+Stream records name vertices by Neptune ``~id``; events name people and posts by domain
+id (see :mod:`shared.graph.model`). Per page: the ``~id``s the notifying edges touch are
+resolved from the page's own ``vp`` records of the domain id where the vertex was created
+in it, the rest with one batched lookup; then the post authors and the followers the
+events go to, each with one batched lookup by domain id.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from shared.graph.model import Key
 from shared.notification_events import NotificationEvent, iso_timestamp
 
-from poller.graph_model import EDGE_RULES, FOLLOWERS_QUERY, LABELS, POST_AUTHORS_QUERY, EdgeRule, Recipient
+from poller.graph_model import (
+    DOMAIN_IDS_QUERY,
+    EDGE_RULES,
+    FOLLOWERS_QUERY,
+    POST_AUTHORS_QUERY,
+    EdgeRule,
+    Recipient,
+)
 from poller.records import ChangeRecord, Transaction
 
 
 class GraphLookups(Protocol):
+    def domain_ids(self, vertex_ids: Collection[str]) -> dict[str, str]:
+        """Vertex ``~id`` -> domain id, for the vertices that exist."""
+        ...
+
     def post_authors(self, post_ids: Collection[str]) -> dict[str, str]:
-        """Post id -> author id, for the posts that exist."""
+        """Post id -> author id (domain ids), for the posts that exist."""
         ...
 
     def followers(self, author_ids: Collection[str]) -> dict[str, list[str]]:
-        """Author id -> follower ids."""
+        """Author id -> follower ids (domain ids)."""
         ...
 
 
 @dataclass(frozen=True, kw_only=True)
 class _Change:
+    """A notifying edge, its vertices still named by ``~id``."""
+
     edge: ChangeRecord
     rule: EdgeRule
-    actor_id: str
-    post_id: str | None
-    comment_id: str | None
+    actor_vertex: str
+    target_vertex: str
+    #: The post's vertex, when the post is known only as a vertex.
+    post_vertex: str | None = None
+    #: The post's domain id, when the transaction states it (a comment's post property).
+    post_id: str | None = None
 
 
-def _changes(transaction: Transaction) -> list[_Change]:
-    found: list[_Change] = []
-    for label, rule in EDGE_RULES.items():
-        for edge in transaction.added_edges(label):
-            if edge.from_id is None or edge.to_id is None:
-                continue
-            post_id = edge.to_id if rule.post_is_target else None
-            comment_id = None
-            if rule.comment_post_edge is not None:
-                comment_id = edge.to_id
-                post_id = _comment_post(transaction, comment_id, rule.comment_post_edge)
-                if post_id is None:
-                    continue
-            found.append(_Change(edge=edge, rule=rule, actor_id=edge.from_id, post_id=post_id, comment_id=comment_id))
-    return found
+def _changes(transaction: Transaction) -> Iterator[_Change]:
+    for edge in transaction.records:
+        rule = EDGE_RULES.get(edge.value) if edge.op == "ADD" and edge.type == "e" else None
+        if rule is None or edge.from_id is None or edge.to_id is None:
+            continue
+        post_vertex = edge.to_id if rule.post_is_target else None
+        post_id = None
+        if rule.comment_post_edge is not None:
+            stated = transaction.vertex_property(edge.to_id, Key.COMMENT_POST)
+            if stated is not None:
+                post_id = str(stated)  # the post's domain id, written with the comment: no lookup
+            else:
+                post_vertex = next(
+                    (on.to_id for on in transaction.added_edges(rule.comment_post_edge) if on.from_id == edge.to_id),
+                    None,
+                )
+                if post_vertex is None:
+                    continue  # a comment without its post in the transaction: not one graph_api writes
+        yield _Change(
+            edge=edge,
+            rule=rule,
+            actor_vertex=edge.from_id,
+            target_vertex=edge.to_id,
+            post_vertex=post_vertex,
+            post_id=post_id,
+        )
 
 
-def _comment_post(transaction: Transaction, comment_id: str, edge_label: str) -> str | None:
-    for edge in transaction.added_edges(edge_label):
-        if edge.from_id == comment_id:
-            return edge.to_id
-    value = transaction.vertex_property(comment_id, LABELS.comment_post_property)
-    return str(value) if value is not None else None
+def _created_domain_ids(transactions: Sequence[Transaction]) -> dict[str, str]:
+    """``~id`` -> domain id of every vertex whose domain id the page itself adds."""
+    return {
+        record.element_id: str(record.value)
+        for transaction in transactions
+        for record in transaction.records
+        if record.op == "ADD" and record.type == "vp" and record.key == Key.DOMAIN_ID and record.value is not None
+    }
 
 
 def map_transactions(transactions: Sequence[Transaction], lookups: GraphLookups) -> list[NotificationEvent]:
     """Every notification the transactions cause, in stream order; ids are stable across re-reads."""
     changes = [change for transaction in transactions for change in _changes(transaction)]
-    post_ids = {c.post_id for c in changes if c.rule.recipient is Recipient.POST_AUTHOR and c.post_id}
-    author_ids = {c.actor_id for c in changes if c.rule.recipient is Recipient.ACTOR_FOLLOWERS}
+    if not changes:
+        return []
+    ids = _created_domain_ids(transactions)
+    vertices = {v for c in changes for v in (c.actor_vertex, c.target_vertex, c.post_vertex) if v is not None}
+    unknown = sorted(vertices - ids.keys())
+    if unknown:
+        ids.update(lookups.domain_ids(unknown))
+
+    resolved: list[tuple[_Change, str, str, str | None, str | None]] = []
+    for change in changes:
+        actor, target = ids.get(change.actor_vertex), ids.get(change.target_vertex)
+        post = change.post_id or (ids.get(change.post_vertex) if change.post_vertex else None)
+        needs_post = change.rule.post_is_target or change.rule.comment_post_edge is not None
+        if actor is None or target is None or (needs_post and post is None):
+            continue  # a vertex deleted since: nothing left to notify about
+        comment = target if change.rule.comment_post_edge is not None else None
+        resolved.append((change, actor, target, post, comment))
+
+    post_ids = {post for c, _, _, post, _ in resolved if c.rule.recipient is Recipient.POST_AUTHOR and post}
+    author_ids = {actor for c, actor, _, _, _ in resolved if c.rule.recipient is Recipient.ACTOR_FOLLOWERS}
     authors = lookups.post_authors(sorted(post_ids)) if post_ids else {}
     followers = lookups.followers(sorted(author_ids)) if author_ids else {}
 
     events: list[NotificationEvent] = []
-    for change in changes:
+    for change, actor, target, post, comment in resolved:
         position = str(change.edge.position)
         if change.rule.recipient is Recipient.ACTOR_FOLLOWERS:
-            recipients = sorted(set(followers.get(change.actor_id, ())))
-            ids = [f"{position}:{recipient}" for recipient in recipients]
+            recipients = sorted(set(followers.get(actor, ())))
+            event_ids = [f"{position}:{recipient}" for recipient in recipients]
         else:
-            recipient = (
-                change.edge.to_id
-                if change.rule.recipient is Recipient.EDGE_TARGET
-                else authors.get(change.post_id or "")
-            )
+            recipient = target if change.rule.recipient is Recipient.EDGE_TARGET else authors.get(post or "")
             recipients = [recipient] if recipient else []
-            ids = [position] * len(recipients)
-        for event_id, recipient_id in zip(ids, recipients, strict=True):
-            if recipient_id == change.actor_id:
+            event_ids = [position] * len(recipients)
+        for event_id, recipient_id in zip(event_ids, recipients, strict=True):
+            if recipient_id == actor:
                 continue
             events.append(
                 NotificationEvent(
                     id=event_id,
                     recipientId=recipient_id,
                     kind=change.rule.kind,
-                    actorId=change.actor_id,
-                    postId=change.post_id,
-                    commentId=change.comment_id,
+                    actorId=actor,
+                    postId=post,
+                    commentId=comment,
                     createdAt=iso_timestamp(change.edge.commit_timestamp_ms),
                 )
             )
@@ -97,7 +148,8 @@ def map_transactions(transactions: Sequence[Transaction], lookups: GraphLookups)
 
 
 class NeptuneLookups:
-    """The lookups as openCypher on the reader endpoint (``neptunedata`` client)."""
+    """The lookups as openCypher on the reader endpoint (``neptunedata`` client), at most
+    ``page_size`` ids or rows per request."""
 
     def __init__(self, client: Any, *, page_size: int = 1000) -> None:
         self._client = client
@@ -108,9 +160,26 @@ class NeptuneLookups:
         results: list[dict[str, Any]] = response["results"]
         return results
 
+    def _chunks(self, ids: Collection[str]) -> Iterator[list[str]]:
+        listed = list(ids)
+        for start in range(0, len(listed), self._page_size):
+            yield listed[start : start + self._page_size]
+
+    def domain_ids(self, vertex_ids: Collection[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in self._chunks(vertex_ids):
+            for row in self._query(DOMAIN_IDS_QUERY, {"vertexIds": chunk}):
+                if row.get("domainId") is not None:
+                    # Neptune's ~id is a string already; str() also reads an engine's integer id.
+                    found[str(row["vertexId"])] = str(row["domainId"])
+        return found
+
     def post_authors(self, post_ids: Collection[str]) -> dict[str, str]:
-        rows = self._query(POST_AUTHORS_QUERY, {"postIds": list(post_ids)})
-        return {str(row["postId"]): str(row["authorId"]) for row in rows}
+        found: dict[str, str] = {}
+        for chunk in self._chunks(post_ids):
+            for row in self._query(POST_AUTHORS_QUERY, {"postIds": chunk}):
+                found[str(row["postId"])] = str(row["authorId"])
+        return found
 
     def followers(self, author_ids: Collection[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}

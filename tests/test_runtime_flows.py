@@ -50,6 +50,15 @@ KNOWN_DEFECTS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+#: Both stacks as their files configure them, and dev with mobile push configured (neither
+#: stack file enables it; the notifier's and the device registry's SNS flows exist only then).
+VARIANTS = (*STACKS, "dev-push")
+
+
+def _report(variant: str) -> evaluate.Report:
+    return evaluate.push_variant_report("dev") if variant == "dev-push" else evaluate.stack_report(variant)
+
+
 def _known_defect(flow: ResolvedFlow) -> str | None:
     for caller, action, resource, reason in KNOWN_DEFECTS:
         if caller in flow.caller and flow.action == action and resource in flow.resource:
@@ -59,8 +68,8 @@ def _known_defect(flow: ResolvedFlow) -> str | None:
 
 def _cases() -> list[object]:
     cases: list[object] = []
-    for stack in STACKS:
-        report = evaluate.stack_report(stack)
+    for stack in VARIANTS:
+        report = _report(stack)
         for flow in report.flows:
             reason = _known_defect(flow)
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
@@ -71,9 +80,7 @@ def _cases() -> list[object]:
 
 def _declared_cases() -> list[object]:
     return [
-        pytest.param(stack, flow, id=f"{stack}-{flow.label}")
-        for stack in STACKS
-        for flow in evaluate.stack_report(stack).declared
+        pytest.param(stack, flow, id=f"{stack}-{flow.label}") for stack in VARIANTS for flow in _report(stack).declared
     ]
 
 
@@ -87,7 +94,7 @@ def _explain(flow: ResolvedFlow) -> str:
 
 @pytest.mark.parametrize(("stack", "flow"), _cases())
 def test_flow_is_allowed(stack: str, flow: ResolvedFlow) -> None:
-    report = evaluate.stack_report(stack)
+    report = _report(stack)
     STACKS_SEEN.add(stack)
     if _known_defect(flow):
         TALLY["known_defects"] += 1
@@ -97,7 +104,7 @@ def test_flow_is_allowed(stack: str, flow: ResolvedFlow) -> None:
 
 @pytest.mark.parametrize(("stack", "flow"), _declared_cases())
 def test_near_misses_are_denied(stack: str, flow: ResolvedFlow) -> None:
-    report = evaluate.stack_report(stack)
+    report = _report(stack)
     misses = evaluate.near_misses(flow, report.policies)
     kinds = {miss.kind for miss in misses}
     # Every flow is refused to another account, whatever else applies to it.
@@ -111,9 +118,9 @@ def test_near_misses_are_denied(stack: str, flow: ResolvedFlow) -> None:
     TALLY["near_misses_denied"] += len(misses)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", VARIANTS)
 def test_every_grant_is_used_by_a_flow_or_justified(stack: str) -> None:
-    report = evaluate.stack_report(stack)
+    report = _report(stack)
     TALLY["unjustified_surplus"] += len(report.surplus)
     TALLY["justified_surplus"] += len(report.justified)
     surplus = [f"{g.owner} {g.sid}: {g.principal} {g.action} {g.resource}" for g in report.surplus]
@@ -125,7 +132,7 @@ def test_every_grant_is_used_by_a_flow_or_justified(stack: str) -> None:
 
 def test_every_justification_still_names_a_surplus_grant() -> None:
     """A stale justification would silently cover a future grant of the same name."""
-    used = {grant.key for stack in STACKS for grant in evaluate.stack_report(stack).justified}
+    used = {grant.key for stack in VARIANTS for grant in _report(stack).justified}
     assert sorted(set(evaluate.load_justified()) - used) == []
 
 

@@ -1,0 +1,116 @@
+"""Log-delivery targets whose encryption the delivering service cannot use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.core import DEPLOYABILITY, Res, Settings, Stack, StackFinding, guarded, stack_rule
+from policies.rules._helpers import BUCKET_TYPES, s3
+from policies.rules.deployability._common import DocumentError, allows, bucket_kms, key_policy
+
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+DESTINATION = "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"
+LOG_DELIVERY = "delivery.logs.amazonaws.com"
+
+
+@stack_rule(
+    "s3-access-log-target-sse-s3",
+    pack=DEPLOYABILITY,
+    description="An S3 server access logging target bucket uses SSE-S3 default encryption, the only default encryption log delivery supports.",
+    severity="high",
+    remediation=(
+        "Give the access-log target bucket SSE-S3 (sse_algorithm='AES256') default encryption, or no "
+        "encryption configuration (SSE-S3 is the S3 default); keep SSE-KMS for the buckets it logs. "
+        "Amazon S3 User Guide, 'Troubleshoot server access logging'."
+    ),
+    category="deployability",
+    rows=[],
+    other=["none: gap"],
+    # "You can use default bucket encryption on the destination bucket only if you use
+    # server-side encryption with Amazon S3 managed keys (SSE-S3). Default server-side
+    # encryption with AWS KMS keys (SSE-KMS) is not supported for server access logging
+    # destination buckets": no log object is ever written.
+    doc_title="Amazon S3 User Guide: Troubleshoot server access logging",
+    doc_url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshooting-server-access-logging.html",
+)
+def access_log_target(stack: Stack, _: Settings) -> Iterator[StackFinding]:
+    for logging in stack.of(*s3("BucketLogging")):
+
+        def check(logging: Res = logging) -> Iterator[str]:
+            for target in stack.linked(logging, "targetBucket", *BUCKET_TYPES):
+                for default in bucket_kms(stack, target):
+                    yield (
+                        f"{logging.label}: target bucket {target.name!r} has SSE-KMS default encryption "
+                        f"({default.sse.name!r}); S3 server access logging delivers only to SSE-S3 buckets, "
+                        "so no access log is ever written"
+                    )
+
+        yield from guarded(logging, check)
+
+
+def _log_buckets(stack: Stack, source: Res) -> list[Res]:
+    """Buckets a CloudFront legacy logging config or an S3 log-delivery destination writes to.
+
+    Linked by property dependency (known at preview), else by the bucket name in the value.
+    """
+    prop, path = (
+        ("loggingConfig", "loggingConfig.bucket")
+        if source.type == DISTRIBUTION
+        else ("deliveryDestinationConfiguration", "deliveryDestinationConfiguration.destinationResourceArn")
+    )
+    buckets = stack.deps(source, prop, *BUCKET_TYPES)
+    if buckets:
+        return buckets
+    value = source.req(path)
+    if not isinstance(value, str) or not value:
+        return []
+    name = value.removeprefix("arn:aws:s3:::").split("/", 1)[0].split(".s3", 1)[0]
+    return [b for b in stack.of(*BUCKET_TYPES) if name and name in (b.get("bucket"), *b.identifiers)]
+
+
+@stack_rule(
+    "log-delivery-kms-key-admits-delivery-service",
+    pack=DEPLOYABILITY,
+    description="A CloudFront standard-log or vended-log (log delivery) S3 bucket on SSE-KMS uses a customer managed key whose policy lets delivery.logs.amazonaws.com kms:GenerateDataKey*.",
+    severity="high",
+    remediation=(
+        "Encrypt the log bucket with a customer managed key (not aws/s3) and add a key-policy statement: "
+        "Principal {Service: delivery.logs.amazonaws.com}, Action kms:GenerateDataKey*, Resource *, with "
+        "aws:SourceAccount / aws:SourceArn conditions; or use SSE-S3 on the log bucket."
+    ),
+    category="deployability",
+    rows=[],
+    other=["none: gap"],
+    # CloudFront standard logging and CloudWatch vended-log delivery to S3 write as
+    # delivery.logs.amazonaws.com: with a customer managed key the key policy must allow it
+    # kms:GenerateDataKey*; with the AWS managed aws/s3 key CloudFront cannot write at all.
+    doc_title="Amazon CloudWatch Logs User Guide: Logs sent to Amazon S3 (Amazon S3 bucket server-side encryption)",
+    doc_url="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-S3.html",
+)
+def log_delivery_key(stack: Stack, _: Settings) -> Iterator[StackFinding]:
+    for source in stack.of(DISTRIBUTION, DESTINATION):
+
+        def check(source: Res = source) -> Iterator[str]:
+            for bucket in _log_buckets(stack, source):
+                for default in bucket_kms(stack, bucket):
+                    if default.aws_managed:
+                        yield (
+                            f"{source.label}: log bucket {bucket.name!r} uses the AWS managed aws/s3 key, whose policy "
+                            "cannot admit the log delivery service: no log is written"
+                        )
+                    for key in default.keys:
+                        try:
+                            statements = key_policy(key)
+                        except DocumentError as problem:
+                            yield str(problem)
+                            continue
+                        if not any(
+                            allows(s, "kms:GenerateDataKey") and LOG_DELIVERY in s.principals_of("Service")
+                            for s in statements
+                        ):
+                            yield (
+                                f"{source.label}: log bucket {bucket.name!r} is SSE-KMS with key {key.name!r}, whose "
+                                "policy does not let delivery.logs.amazonaws.com kms:GenerateDataKey*: no log is written"
+                            )
+
+        yield from guarded(source, check)

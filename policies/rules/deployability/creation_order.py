@@ -64,9 +64,10 @@ def trail_order(stack: Stack, _: Settings) -> Iterator[StackFinding]:
                     stack.referrers(bucket, "bucket", *s3("BucketPolicy")),
                     f"bucket {bucket.name!r} has no bucket policy admitting cloudtrail.amazonaws.com; CreateTrail fails",
                 )
-            if trail.req("snsTopicName") in (None, ""):
+            topics = stack.linked(trail, "snsTopicName", TOPIC)
+            if not topics and trail.req("snsTopicName") in (None, ""):
                 return
-            for topic in stack.linked(trail, "snsTopicName", TOPIC):
+            for topic in topics:
                 if topic.get("policy") not in (None, ""):
                     continue
                 yield from _ordered_after(

@@ -64,7 +64,9 @@ def apply_pack_document(config: PackConfig, document: Mapping[str, Any], source:
     named_packs = {rules[k].pack for k in document if k in rules}
     if pack is None:
         if len(named_packs) > 1:
-            raise ConfigError(f"{source}: names policies of more than one pack; use one file per pack or a combined file")
+            raise ConfigError(
+                f"{source}: names policies of more than one pack; use one file per pack or a combined file"
+            )
         targets = sorted(named_packs) or list(PACKS)
     else:
         targets = [pack]

@@ -89,9 +89,9 @@ def _stores(stack: Stack) -> Iterator[Store]:
         for res in stack.of(kind):
             if kind == TABLE and res.get("serverSideEncryption.enabled") is not True:
                 continue
-            keys = keys_behind(stack, res, prop)
-            if keys:
-                yield Store(res, kind, tuple(i for i in res.identifiers if i.startswith("arn:")), tuple(keys))
+            store_keys = keys_behind(stack, res, prop)
+            if store_keys:
+                yield Store(res, kind, tuple(i for i in res.identifiers if i.startswith("arn:")), tuple(store_keys))
 
 
 def _documents(stack: Stack, role: Res) -> list[tuple[Res, dict[str, object] | None]]:

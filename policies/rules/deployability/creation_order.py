@@ -153,11 +153,13 @@ def notification_order(stack: Stack, _: Settings) -> Iterator[StackFinding]:
 def config_order(stack: Stack, _: Settings) -> Iterator[StackFinding]:
     recorders = stack.of(RECORDER)
     channels = stack.of(CHANNEL)
-    for channel in channels:
-        if recorders:
-            yield from guarded(
-                channel, lambda c=channel: _ordered_after(stack, c, "the configuration recorder", recorders, "")
-            )
+    for channel in channels if recorders else []:
+
+        def after_recorder(channel: Res = channel) -> Iterator[str]:
+            # Without a recorder in the stack the account's own recorder is used (created elsewhere).
+            yield from _ordered_after(stack, channel, "the configuration recorder", recorders, "")
+
+        yield from guarded(channel, after_recorder)
     for status in stack.of(RECORDER_STATUS):
 
         def check(status: Res = status) -> Iterator[str]:

@@ -498,3 +498,26 @@ class TestCreationOrder:
 
     def test_unknown_enabled_flag_fails_closed(self) -> None:
         assert undecided(CONFIG_ORDER, self.config(["recorder"], [], enabled=UNKNOWN))
+
+
+def test_provider_region_from_the_engine_places_the_alarm() -> None:
+    """At preview the engine sends each resource's provider: a us-east-1 provider satisfies the rule."""
+    from pulumi_policy import PolicyProviderResource, StackValidationPolicy
+
+    from policies.core import to_policy
+    from tests.policies.conftest import rule, stack_args
+
+    def run(provider_region: str) -> list[str]:
+        args = stack_args(waf_alarm("CLOUDFRONT", None))
+        for resource in args.resources:
+            resource.provider = PolicyProviderResource(
+                "pulumi:providers:aws", {"region": provider_region}, "urn:provider", "default"
+            )
+        found: list[str] = []
+        policy = to_policy(rule(METRIC_REGION))
+        assert isinstance(policy, StackValidationPolicy)
+        policy.validate(args, lambda message, _urn=None: found.append(message))
+        return found
+
+    assert run("us-east-1") == []
+    assert run("eu-west-1") and "eu-west-1" in run("eu-west-1")[0]

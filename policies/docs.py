@@ -35,9 +35,9 @@ the behaviour it checks.
 
 The deployability pack checks how resources work together, as AWS documents it: an SSE-KMS
 bucket behind a CloudFront OAC origin whose key policy lets `cloudfront.amazonaws.com`
-decrypt; log targets whose encryption the log service can write (S3 server access logs only
-to SSE-S3 buckets; CloudFront and vended logs need a key that admits
-`delivery.logs.amazonaws.com`); service trust policies whose `aws:SourceArn` is what the
+decrypt; log targets whose encryption the log service can write (S3 server access logs and
+Application Load Balancer access logs only to SSE-S3 buckets; CloudFront and vended logs
+need a key that admits `delivery.logs.amazonaws.com`); service trust policies whose `aws:SourceArn` is what the
 service sends (Scheduler sends the schedule *group* ARN); alarms in the region where their
 metric exists (CloudFront, billing and CLOUDFRONT-scope WAF metrics only in us-east-1) with
 their SNS actions in the same region; roles that read or write a CMK-encrypted store holding

@@ -141,7 +141,8 @@ class TestOacKeyGrant:
 
 # -- 2. log targets --------------------------------------------------------------------
 
-ACCESS_LOG = "s3-access-log-target-sse-s3"
+ACCESS_LOG = "log-target-sse-s3-only"
+ALB = "aws:lb/loadBalancer:LoadBalancer"
 LOG_KEY = "log-delivery-kms-key-admits-delivery-service"
 
 
@@ -169,6 +170,22 @@ class TestAccessLogTarget:
 
     def test_sse_kms_on_the_logged_bucket_is_fine(self) -> None:
         assert messages(ACCESS_LOG, access_log_stack(sse("logs", "AES256"), sse("data"))) == []
+
+    def alb(self, **props: Any) -> R:
+        return R(
+            ALB, "alb", {"accessLogs": {"bucket": UNKNOWN, "enabled": True}, **props}, deps={"accessLogs": ["logs"]}
+        )
+
+    def test_application_load_balancer_logs_need_sse_s3(self) -> None:
+        assert messages(ACCESS_LOG, [bucket("logs"), key(doc(ROOT)), sse("logs", "AES256"), self.alb()]) == []
+        found = messages(ACCESS_LOG, [bucket("logs"), key(doc(ROOT)), sse("logs"), self.alb()])
+        assert len(found) == 1 and "Application Load Balancer" in found[0]
+
+    def test_network_load_balancer_and_disabled_logs_are_not_judged(self) -> None:
+        # NLBs deliver through delivery.logs (SSE-KMS works with a key grant); disabled logs deliver nothing.
+        nlb = self.alb(loadBalancerType="network")
+        off = R(ALB, "off", {"accessLogs": {"bucket": UNKNOWN, "enabled": False}}, deps={"accessLogs": ["logs"]})
+        assert messages(ACCESS_LOG, [bucket("logs"), key(doc(ROOT)), sse("logs"), nlb, off]) == []
 
     def test_unknown_algorithm_fails_closed(self) -> None:
         unknown = sse("logs")

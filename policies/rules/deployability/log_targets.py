@@ -13,39 +13,57 @@ DESTINATION = "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"
 LOG_DELIVERY = "delivery.logs.amazonaws.com"
 
 
+#: Application Load Balancers (the default type of these tokens; network load balancers
+#: deliver through delivery.logs and support SSE-KMS with a key grant).
+LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+
+
+def _sse_s3_only_targets(stack: Stack, source: Res) -> tuple[str, list[Res]]:
+    """(what delivers, target buckets) for a source whose log delivery accepts only SSE-S3 targets."""
+    if source.type in LOAD_BALANCERS:
+        if source.req("loadBalancerType") not in (None, "application") or not source.flag("accessLogs.enabled"):
+            return "", []
+        buckets = stack.linked(source, "accessLogs", *BUCKET_TYPES)
+        return "Application Load Balancer access logging", buckets
+    return "S3 server access logging", stack.linked(source, "targetBucket", *BUCKET_TYPES)
+
+
 @stack_rule(
-    "s3-access-log-target-sse-s3",
+    "log-target-sse-s3-only",
     pack=DEPLOYABILITY,
-    description="An S3 server access logging target bucket uses SSE-S3 default encryption, the only default encryption log delivery supports.",
+    description="Log targets that accept only SSE-S3 (S3 server access logging, Application Load Balancer access logs) have SSE-S3 default encryption.",
     severity="high",
     remediation=(
-        "Give the access-log target bucket SSE-S3 (sse_algorithm='AES256') default encryption, or no "
-        "encryption configuration (SSE-S3 is the S3 default); keep SSE-KMS for the buckets it logs. "
-        "Amazon S3 User Guide, 'Troubleshoot server access logging'."
+        "Give the log target bucket SSE-S3 (sse_algorithm='AES256') default encryption, or no encryption "
+        "configuration (SSE-S3 is the S3 default); keep SSE-KMS for the buckets it logs. Amazon S3 User Guide, "
+        "'Troubleshoot server access logging'; Elastic Load Balancing, 'Enable access logs for your "
+        "Application Load Balancer'."
     ),
     category="deployability",
     rows=[],
     other=["none: gap"],
-    # "You can use default bucket encryption on the destination bucket only if you use
+    # S3: "You can use default bucket encryption on the destination bucket only if you use
     # server-side encryption with Amazon S3 managed keys (SSE-S3). Default server-side
     # encryption with AWS KMS keys (SSE-KMS) is not supported for server access logging
-    # destination buckets": no log object is ever written.
+    # destination buckets." ALB (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html):
+    # "The only server-side encryption option that's supported is Amazon S3-managed keys (SSE-S3)."
+    # Either way no log object is ever written.
     doc_title="Amazon S3 User Guide: Troubleshoot server access logging",
     doc_url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshooting-server-access-logging.html",
 )
-def access_log_target(stack: Stack, _: Settings) -> Iterator[StackFinding]:
-    for logging in stack.of(*s3("BucketLogging")):
+def sse_s3_only_target(stack: Stack, _: Settings) -> Iterator[StackFinding]:
+    for source in stack.of(*s3("BucketLogging"), *LOAD_BALANCERS):
 
-        def check(logging: Res = logging) -> Iterator[str]:
-            for target in stack.linked(logging, "targetBucket", *BUCKET_TYPES):
+        def check(source: Res = source) -> Iterator[str]:
+            what, targets = _sse_s3_only_targets(stack, source)
+            for target in targets:
                 for default in bucket_kms(stack, target):
                     yield (
-                        f"{logging.label}: target bucket {target.name!r} has SSE-KMS default encryption "
-                        f"({default.sse.name!r}); S3 server access logging delivers only to SSE-S3 buckets, "
-                        "so no access log is ever written"
+                        f"{source.label}: target bucket {target.name!r} has SSE-KMS default encryption "
+                        f"({default.sse.name!r}); {what} delivers only to SSE-S3 buckets, so no log is ever written"
                     )
 
-        yield from guarded(logging, check)
+        yield from guarded(source, check)
 
 
 def _log_buckets(stack: Stack, source: Res) -> list[Res]:

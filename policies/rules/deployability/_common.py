@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -99,7 +98,3 @@ def arn_region(arn: str) -> str | None:
 
 def describe_region(region: str | None) -> str:
     return region if region is not None else "the stack's default region (no region input)"
-
-
-def stack_resources(stack: Stack, *types: str) -> Iterator[Res]:
-    yield from stack.of(*types)

@@ -9,8 +9,11 @@ account's IAM policies (principal ``arn:aws:iam::<account>:root``) or name the c
   ReceiveMessage kms:Decrypt.
 - SNS: "Key management" (encryption at rest): Publish needs kms:GenerateDataKey and kms:Decrypt.
 - Secrets Manager: "Secret encryption and decryption": GetSecretValue needs kms:Decrypt.
-- DynamoDB: "DynamoDB encryption at rest" with a customer managed key: item reads and writes
-  need kms:Decrypt on the table key for the caller.
+- DynamoDB: AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS KMS"
+  (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html): KMS
+  authorizes the caller of a table with a customer managed key (the default key policy's
+  "Allow access through Amazon DynamoDB for all principals in the account that are authorized
+  to use Amazon DynamoDB" statement, kms:ViaService dynamodb); item calls need kms:Decrypt.
 - KMS: "Key policies in AWS KMS" (default key policy, allowing IAM policies).
 """
 

@@ -531,9 +531,13 @@ def test_provider_region_from_the_engine_places_the_alarm() -> None:
                 "pulumi:providers:aws", {"region": provider_region}, "urn:provider", "default"
             )
         found: list[str] = []
+
+        def report(message: str, _urn: str | None = None) -> None:
+            found.append(message)
+
         policy = to_policy(rule(METRIC_REGION))
         assert isinstance(policy, StackValidationPolicy)
-        policy.validate(args, lambda message, _urn=None: found.append(message))
+        policy.validate(args, report)
         return found
 
     assert run("us-east-1") == []

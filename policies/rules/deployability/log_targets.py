@@ -99,9 +99,12 @@ def _log_buckets(stack: Stack, source: Res) -> list[Res]:
     category="deployability",
     rows=[],
     other=["none: gap"],
-    # CloudFront standard logging and CloudWatch vended-log delivery to S3 write as
-    # delivery.logs.amazonaws.com: with a customer managed key the key policy must allow it
-    # kms:GenerateDataKey*; with the AWS managed aws/s3 key CloudFront cannot write at all.
+    # CloudWatch Logs, "Logs sent to Amazon S3": "If the bucket has server-side encryption
+    # using a customer managed AWS KMS key, you must also add the key policy for your customer
+    # managed key" (delivery.logs.amazonaws.com, kms:GenerateDataKey*). CloudFront standard
+    # logging (legacy) writes as the same service and needs the same statement; it cannot use
+    # the AWS managed aws/s3 key (CloudFront Developer Guide, "Configure standard logging
+    # (legacy)", https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html).
     doc_title="Amazon CloudWatch Logs User Guide: Logs sent to Amazon S3 (Amazon S3 bucket server-side encryption)",
     doc_url="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-S3.html",
 )

@@ -158,9 +158,9 @@ def _session_context(run: ProgramRun, sub: str) -> dict[str, Any]:
     assert mapping.inputs["identityProviderName"] == provider["providerName"]
     assert mapping.inputs.get("useDefaults") is False
     claims = {"sub": sub, "aud": provider["clientId"]}
-    return {
-        f"aws:PrincipalTag/{tag}": claims[claim] for tag, claim in mapping.inputs["principalTags"].items()
-    } | {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+    return {f"aws:PrincipalTag/{tag}": claims[claim] for tag, claim in mapping.inputs["principalTags"].items()} | {
+        "kms:ViaService": "s3.eu-west-1.amazonaws.com"
+    }
 
 
 def test_signed_in_users_may_only_write_their_own_uploads_prefix(run: ProgramRun) -> None:
@@ -186,9 +186,7 @@ def test_signed_in_users_may_encrypt_their_upload_with_the_uploads_key_through_s
     uploads = run.one("aws:s3/bucket:Bucket", "content-uploads")
     (encryption,) = [
         e
-        for e in run.by_type(
-            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-        )
+        for e in run.by_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
         if uploads.urn in e.property_dependencies["bucket"]
     ]
     key = encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]

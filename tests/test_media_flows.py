@@ -82,7 +82,12 @@ def test_cloudfront_may_decrypt_origin_objects_for_this_distribution_only(run: P
 
     def cloudfront(source_arn: str) -> ResourcePolicyEvalResult:
         return resource_policy_authorization(
-            "cloudfront.amazonaws.com", ACCOUNT, document, "kms:Decrypt", key.state["arn"], {"AWS:SourceArn": source_arn}
+            "cloudfront.amazonaws.com",
+            ACCOUNT,
+            document,
+            "kms:Decrypt",
+            key.state["arn"],
+            {"AWS:SourceArn": source_arn},
         )
 
     assert cloudfront(distribution.state["arn"]) == ResourcePolicyEvalResult.SERVICE_MATCH
@@ -170,11 +175,14 @@ def test_access_log_targets_admit_log_delivery_only_from_this_account(run: Progr
             (log,) = [
                 g
                 for g in run.by_type(LOGGING)
-                if source.urn in g.property_dependencies["bucket"] and target.urn in g.property_dependencies["targetBucket"]
+                if source.urn in g.property_dependencies["bucket"]
+                and target.urn in g.property_dependencies["targetBucket"]
             ]
             obj = f"{target.state['arn']}/{log.inputs['targetPrefix']}2026-01-01-00-00-00-ABCDEF"
 
-            def delivery(context: dict[str, str], obj: str = obj) -> ResourcePolicyEvalResult:
+            def delivery(
+                context: dict[str, str], obj: str = obj, document: dict[str, Any] = document
+            ) -> ResourcePolicyEvalResult:
                 return resource_policy_authorization(
                     "logging.s3.amazonaws.com", ACCOUNT, document, "s3:PutObject", obj, context
                 )

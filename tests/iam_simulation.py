@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import collections
 import collections.abc
+from collections.abc import Mapping
+from typing import Any
 
 for _name in ("Mapping", "MutableMapping"):
     if not hasattr(collections, _name):
@@ -22,8 +24,11 @@ from principalmapper.querying.local_policy_simulation import (  # type: ignore[i
 __all__ = ["ResourcePolicyEvalResult", "allows", "policy_has_matching_statement", "resource_policy_authorization"]
 
 
-def allows(documents: list[dict[str, object]], action: str, resource: str, context: dict[str, object]) -> bool:
+def allows(
+    documents: list[dict[str, object]] | list[dict[str, Any]], action: str, resource: str, context: Mapping[str, object]
+) -> bool:
     """Do these identity policies allow ``action`` on ``resource`` in ``context`` (no explicit deny)?"""
-    matched = any(policy_has_matching_statement(d, "Allow", action, resource, context) for d in documents)
-    denied = any(policy_has_matching_statement(d, "Deny", action, resource, context) for d in documents)
+    keys = dict(context)
+    matched = any(policy_has_matching_statement(d, "Allow", action, resource, keys) for d in documents)
+    denied = any(policy_has_matching_statement(d, "Deny", action, resource, keys) for d in documents)
     return bool(matched and not denied)

@@ -34,7 +34,8 @@ def test_keys_rotate_and_wait_before_deletion(run: ProgramRun, config: dict[str,
 def _key_policy(run: ProgramRun, key: RecordedResource) -> dict[str, Any]:
     """The inline policy, or the aws.kms.KeyPolicy that replaces it (the content key's)."""
     attached = [p for p in run.by_type("aws:kms/keyPolicy:KeyPolicy") if p.inputs["keyId"] == key.id]
-    return json.loads(attached[0].inputs["policy"] if attached else key.inputs["policy"])
+    document: dict[str, Any] = json.loads(attached[0].inputs["policy"] if attached else key.inputs["policy"])
+    return document
 
 
 def test_key_policies_name_their_principals(run: ProgramRun) -> None:

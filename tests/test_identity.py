@@ -228,3 +228,18 @@ def test_outputs(run: ProgramRun) -> None:
 def test_settings_reject(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ArgsError, match=message):
         IdentitySettings(**changes)
+
+
+def test_uploads_bucket_and_its_key_come_together() -> None:
+    from components.context import DeploymentContext
+    from components.identity import IdentityArgs
+
+    context = DeploymentContext(account_id="123456789012", region="eu-west-1", partition="aws", prefix="p-dev")
+    with pytest.raises(ArgsError, match=r"^uploads_key_arn: pass the uploads bucket and its KMS key together"):
+        IdentityArgs(
+            context=context,
+            settings=IdentitySettings(),
+            trigger_function_arn="arn",
+            trigger_function_name="fn",
+            uploads_bucket_arn="arn:aws:s3:::uploads",
+        )

@@ -210,3 +210,22 @@ def test_no_cors_configuration_without_browser_origins() -> None:
     section = {**_config("dev")["restApi"], "allowedOrigins": []}
     run = run_program(REPO_ROOT, "dev", config_overrides={"social-backend:restApi": json.dumps(section)})
     assert run.by_type(CORS) == []
+
+
+def test_a_log_target_bucket_cannot_be_declared_with_a_kms_key() -> None:
+    """The construct refuses the combination S3 server access logging cannot write into."""
+    from components.secure_bucket import BucketSpec
+    from components.validation import ArgsError
+
+    with pytest.raises(ArgsError, match=r"^kms_key_arn: logs-1 receives S3 server access logs.*SSE-S3"):
+        BucketSpec(
+            role="logs",
+            bucket_name="logs-1",
+            kms_key_arn="arn:aws:kms:eu-west-1:1:key/k",
+            lifecycle_rules=[],
+            receives_server_access_logs=True,
+        )
+    with pytest.raises(ArgsError, match=r"^kms_key_arn: data-1: SSE-KMS needs a customer-managed key"):
+        BucketSpec(role="data", bucket_name="data-1", lifecycle_rules=[])
+    target = BucketSpec(role="logs", bucket_name="logs-1", lifecycle_rules=[], receives_server_access_logs=True)
+    assert target.kms_key_arn is None

@@ -214,14 +214,11 @@ def test_access_log_bucket_is_locked_down_too(run: ProgramRun) -> None:
     (rule,) = _of_bucket(
         run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", access_logs
     ).inputs["rules"]
-    assert rule["applyServerSideEncryptionByDefault"] == {
-        "sseAlgorithm": "aws:kms",
-        "kmsMasterKeyId": run.one(KEY, "keys-audit").state["arn"],
-    }
+    # S3 server access logging writes only into SSE-S3 buckets (S3 user guide, "Enabling Amazon
+    # S3 server access logging"), so the audit key no longer admits logging.s3.amazonaws.com.
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
     key_statements = {s["Sid"]: s for s in policy(run.one(KEY, "keys-audit").inputs)["Statement"]}
-    logging_use = key_statements["AllowS3ServerAccessLogDelivery"]
-    assert logging_use["Principal"] == {"Service": "logging.s3.amazonaws.com"}
-    assert logging_use["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    assert not [s for s in key_statements.values() if s["Principal"].get("Service") == "logging.s3.amazonaws.com"]
     statements = {
         s["Sid"]: s
         for s in policy(_of_bucket(run, "aws:s3/bucketPolicy:BucketPolicy", access_logs).inputs)["Statement"]

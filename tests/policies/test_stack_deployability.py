@@ -17,6 +17,7 @@ BUCKET = "aws:s3/bucket:Bucket"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 LOGGING = "aws:s3/bucketLogging:BucketLogging"
 KEY = "aws:kms/key:Key"
+KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 DIST = "aws:cloudfront/distribution:Distribution"
 DEST = "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"
 ROLE = "aws:iam/role:Role"
@@ -137,6 +138,20 @@ class TestOacKeyGrant:
     def test_unknown_key_policy_fails_closed(self) -> None:
         found = undecided(OAC, oac_stack(UNKNOWN))
         assert len(found) == 1 and "unknown during preview" in found[0]
+
+    # A key has one policy: an aws.kms.KeyPolicy declared after the distribution (so it can
+    # name the distribution's ARN) replaces the key's inline policy, and is what KMS enforces.
+    def _with_key_policy(self, inline: Any, separate: str) -> list[R]:
+        resources = oac_stack(inline)
+        resources[-1] = R(DIST, "cdn", {**resources[-1].props, "arn": DIST_ARN}, deps=resources[-1].deps)
+        return [*resources, R(KEY_POLICY, "key-policy", {"keyId": KEY_ARN, "policy": separate}, deps={"keyId": ["key"]})]
+
+    def test_separate_key_policy_granting_the_distribution_passes(self) -> None:
+        assert messages(OAC, self._with_key_policy(None, doc(ROOT, CLOUDFRONT_DECRYPT))) == []
+
+    def test_separate_key_policy_replaces_the_inline_grant(self) -> None:
+        found = messages(OAC, self._with_key_policy(doc(ROOT, CLOUDFRONT_DECRYPT), doc(ROOT)))
+        assert len(found) == 1 and "cloudfront.amazonaws.com kms:Decrypt" in found[0]
 
 
 # -- 2. log targets --------------------------------------------------------------------

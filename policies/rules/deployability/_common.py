@@ -11,6 +11,7 @@ from policies.core import Res, Stack, UnknownInput, is_unknown
 from policies.rules._helpers import KMS_KEY_TYPES, s3
 
 KEY: Final = "aws:kms/key:Key"
+KEY_POLICY: Final = "aws:kms/keyPolicy:KeyPolicy"
 ALIAS: Final = "aws:kms/alias:Alias"
 SSE_TYPES: Final = s3("BucketServerSideEncryptionConfiguration")
 US_EAST_1: Final = "us-east-1"
@@ -67,12 +68,29 @@ def keys_behind(stack: Stack, res: Res, prop: str) -> list[Res]:
     return list({k.urn: k for k in keys}.values())
 
 
-def key_policy(key: Res) -> list[iamdoc.Statement]:
+@dataclass(frozen=True)
+class KeyPolicyDocument:
+    """A key's effective policy and the resource that carries it."""
+
+    #: The key itself (inline ``policy``) or the aws.kms.KeyPolicy that replaces it.
+    holder: Res
+    statements: tuple[iamdoc.Statement, ...]
+
+    def depends_on(self, urn: str) -> bool:
+        return urn in self.holder.deps_of("policy")
+
+
+def key_policy(stack: Stack, key: Res) -> KeyPolicyDocument:
+    """The policy KMS enforces for ``key``: a key has exactly one, so an aws.kms.KeyPolicy
+    for it (declared after what its statements name, e.g. a CloudFront distribution)
+    replaces the inline one (pulumi-aws: "KeyPolicy ... conflicts with policy on the key")."""
+    holders = stack.referrers(key, "keyId", KEY_POLICY)
+    holder = holders[0] if holders else key
     try:
-        document = iamdoc.parse(key.req("policy"), "policy")
+        document = iamdoc.parse(holder.req("policy"), "policy")
     except iamdoc.DocumentError as error:
-        raise DocumentError(f"{key.label}: {error}") from None
-    return list(iamdoc.statements(document))
+        raise DocumentError(f"{holder.label}: {error}") from None
+    return KeyPolicyDocument(holder, tuple(iamdoc.statements(document)))
 
 
 def action_matches(patterns: list[str], action: str) -> bool:

@@ -124,18 +124,19 @@ def _identity_allows(statements: list[iamdoc.Statement], action: str, key: Res) 
     return any(allows(s, action) and ("*" in s.resources or _resource_matches(s.resources, arns)) for s in statements)
 
 
-def _key_policy_admits(key: Res, role: Res, action: str) -> tuple[bool, bool]:
+def _key_policy_admits(stack: Stack, key: Res, role: Res, action: str) -> tuple[bool, bool]:
     """(names the role or everyone directly, delegates to the account's IAM policies)."""
     role_arns = {i for i in role.identifiers if i.startswith("arn:")}
     direct = delegates = False
-    for statement in key_policy(key):
+    policy = key_policy(stack, key)
+    for statement in policy.statements:
         if not allows(statement, action):
             continue
         for principal in statement.principals_of("AWS") + (["*"] if statement.raw.get("Principal") == "*" else []):
             if (
                 principal == "*"
                 or principal in role_arns
-                or (role.urn in key.deps_of("policy") and not principal.endswith(":root"))
+                or (policy.depends_on(role.urn) and not principal.endswith(":root"))
             ):
                 direct = True
             elif principal.endswith(":root") or (principal.isdigit() and len(principal) == 12):
@@ -185,7 +186,7 @@ def store_key_grant(stack: Stack, _: Settings) -> Iterator[StackFinding]:
                 for key in store.keys:
                     for kms_action in wanted:
                         try:
-                            direct, delegates = _key_policy_admits(key, role, kms_action)
+                            direct, delegates = _key_policy_admits(stack, key, role, kms_action)
                         except DocumentError as problem:
                             yield str(problem)
                             continue

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from policies.core import DEPLOYABILITY, Res, Settings, Stack, StackFinding, guarded, is_unknown, stack_rule
 from policies.rules._helpers import BUCKET_TYPES
-from policies.rules.deployability._common import DocumentError, allows, bucket_kms, key_policy
+from policies.rules.deployability._common import DocumentError, KeyPolicyDocument, allows, bucket_kms, key_policy
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 CLOUDFRONT = "cloudfront.amazonaws.com"
@@ -41,7 +41,7 @@ def oac_buckets(stack: Stack, dist: Res) -> list[Res]:
     return list(found.values())
 
 
-def grants_distribution(statement_values: list[str], dist: Res, key: Res) -> bool:
+def grants_distribution(statement_values: list[str], dist: Res, policy: KeyPolicyDocument) -> bool:
     """Does a statement's ``aws:SourceArn`` condition admit this distribution (absent: any)?"""
     if not statement_values:
         return True
@@ -49,7 +49,7 @@ def grants_distribution(statement_values: list[str], dist: Res, key: Res) -> boo
     for value in statement_values:
         if any(fnmatch.fnmatchcase(arn, value) for arn in arns):
             return True
-        if not arns and ":distribution/" in value and (value.endswith("*") or dist.urn in key.deps_of("policy")):
+        if not arns and ":distribution/" in value and (value.endswith("*") or policy.depends_on(dist.urn)):
             return True
     return False
 
@@ -90,15 +90,15 @@ def oac_key_grant(stack: Stack, _: Settings) -> Iterator[StackFinding]:
                         )
                     for key in default.keys:
                         try:
-                            statements = key_policy(key)
+                            policy = key_policy(stack, key)
                         except DocumentError as problem:
                             yield str(problem)
                             continue
                         if not any(
                             allows(s, "kms:Decrypt")
                             and CLOUDFRONT in s.principals_of("Service")
-                            and grants_distribution(s.condition_values("aws:SourceArn"), dist, key)
-                            for s in statements
+                            and grants_distribution(s.condition_values("aws:SourceArn"), dist, policy)
+                            for s in policy.statements
                         ):
                             yield (
                                 f"{dist.label}: OAC origin bucket {bucket.name!r} is SSE-KMS with key {key.name!r}, whose "

@@ -121,7 +121,7 @@ def log_delivery_key(stack: Stack, _: Settings) -> Iterator[StackFinding]:
                         )
                     for key in default.keys:
                         try:
-                            statements = key_policy(key)
+                            statements = key_policy(stack, key).statements
                         except DocumentError as problem:
                             yield str(problem)
                             continue

@@ -10,6 +10,9 @@ from typing import Any
 from components.audit_trail import event_selectors
 from offline.mocks import RecordedResource, comparable
 from offline.runner import REPO_ROOT, ProgramRun, run_program
+from policies.evaluate import evaluate
+from policies.packconfig import load
+from policies.render import text
 from tests.conftest import _config, policy
 
 TRAIL = "aws:cloudtrail/trail:Trail"
@@ -270,3 +273,12 @@ def test_switch_off_creates_no_trail_and_changes_nothing_else(run: ProgramRun) -
         if resource.name in ("keys-audit", "observability-dashboard", "compliance-bucket-access-logging"):
             continue
         assert comparable(resource.inputs) == comparable(on_rest[urn].inputs), resource.name
+
+
+def test_switch_off_leaves_a_stack_every_pack_passes(run: ProgramRun) -> None:
+    """A stack in an account whose trail another stack owns is still deployable: in
+    particular Config's own access-log bucket then receives server access logs, which S3
+    writes only to SSE-S3 targets (the deployability pack's log-target rule)."""
+    off = _without_trail(run.stack)
+    report = evaluate(off.resources, stack=run.stack, config=load(run.stack), warnings=off.warnings)
+    assert report.mandatory == [], text(report)

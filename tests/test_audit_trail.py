@@ -276,9 +276,16 @@ def test_switch_off_creates_no_trail_and_changes_nothing_else(run: ProgramRun) -
 
 
 def test_switch_off_leaves_a_stack_every_pack_passes(run: ProgramRun) -> None:
-    """A stack in an account whose trail another stack owns is still deployable: in
-    particular Config's own access-log bucket then receives server access logs, which S3
-    writes only to SSE-S3 targets (the deployability pack's log-target rule)."""
-    off = _without_trail(run.stack)
+    """A stack whose account trail another stack owns, recording Config itself, is still
+    deployable: Config's delivery bucket then logs into an access-log bucket of its own,
+    which S3 server access logging writes only when it is SSE-S3 (the deployability pack's
+    log-target rule)."""
+    config = _config(run.stack)
+    overrides = {
+        "social-backend:auditTrail": json.dumps({**config["auditTrail"], "create": False}),
+        "social-backend:compliance": json.dumps({**config["compliance"], "createRecorder": True}),
+    }
+    off = run_program(REPO_ROOT, run.stack, config_overrides=overrides)
+    assert any(r.name == "compliance-access-logs" for r in off.resources), "the case this test is about"
     report = evaluate(off.resources, stack=run.stack, config=load(run.stack), warnings=off.warnings)
     assert report.mandatory == [], text(report)

@@ -40,7 +40,7 @@ test: lint typecheck unit ## Every check: lint, types, all tests
 plan: install ## Offline preview of a stack with the packs' verdicts: make plan STACK=dev|prod
 	$(PY) -m offline.plan --stack "$(STACK)"
 
-check: install ## Both policy packs over a stack, offline: make check STACK=prod [FORMAT=json|sarif]
+check: install ## All three policy packs over a stack, offline: make check STACK=prod [FORMAT=json|sarif]
 	$(PY) -m policies.check --program . --stack "$(STACK)" --format "$(or $(FORMAT),text)"
 
 policy-docs: install ## Regenerate policies/README.md (the policy table)

@@ -319,6 +319,9 @@ def main() -> None:
             raw_upload_expiry_days=upload_settings.raw_expiry_days,
             rejected_upload_expiry_days=upload_settings.rejected_expiry_days,
             key_deletion_window_days=keys_args.deletion_window_days,
+            key_rotation_period_days=keys_args.rotation_period_days,
+            # Browsers POST the presigned form to the uploads bucket from the API's origins.
+            upload_origins=rest_api_settings.allowed_origins,
             tags=tags,
         ),
     )
@@ -334,6 +337,7 @@ def main() -> None:
             media_bucket_name=delivery.media.name,
             media_bucket_arn=delivery.media.arn,
             data_key_arn=keys.data.arn,
+            media_key_arn=delivery.content_key.arn,
             logs_key_arn=keys.logs.arn,
             tags=tags,
         ),
@@ -350,6 +354,7 @@ def main() -> None:
             trigger_function_arn=auth_triggers.function.arn,
             trigger_function_name=auth_triggers.function.name,
             uploads_bucket_arn=delivery.uploads.arn,
+            uploads_key_arn=keys.data.arn,
             tags=tags,
         ),
     )

@@ -158,8 +158,8 @@ class AuditTrail(pulumi.ComponentResource):
             BucketSpec(
                 role="access-logs",
                 bucket_name=f"{ctx.prefix}-s3-access-{ctx.account_id}",
-                # The audit key admits logging.s3.amazonaws.com for this account.
-                kms_key_arn=args.audit_key_arn,
+                # SSE-S3: S3 server access logging writes into no other default encryption.
+                receives_server_access_logs=True,
                 lifecycle_rules=[settings.access_log_lifecycle.rule()],
                 # The access-log bucket does not log itself (each delivery would log one more).
                 access_log_bucket=None,

@@ -259,7 +259,9 @@ class Compliance(pulumi.ComponentResource):
                 BucketSpec(
                     role="access-logs",
                     bucket_name=f"{ctx.prefix}-config-access-{ctx.account_id}",
-                    kms_key_arn=args.audit_key_arn,
+                    # S3 server access logging writes only to SSE-S3 targets (S3 user guide,
+                    # "Enabling Amazon S3 server access logging").
+                    receives_server_access_logs=True,
                     lifecycle_rules=[Lifecycle(expire_after_days=365).rule()],
                     access_log_bucket=None,
                     protect=settings.protect,

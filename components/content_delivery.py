@@ -52,7 +52,7 @@ class ContentDeliverySettings:
     #: Days access logs (S3 server access logs, CloudFront logs) are kept.
     log_expiry_days: int = 365
     firewall: WebFirewallSettings = field(default_factory=WebFirewallSettings)
-    #: Pulumi ``protect`` on the four buckets (and the us-east-1 logs key).
+    #: Pulumi ``protect`` on the four buckets and the content and us-east-1 logs keys.
     protect: bool = True
 
     def __post_init__(self) -> None:
@@ -77,20 +77,28 @@ class ContentDeliverySettings:
 class ContentDeliveryArgs:
     context: DeploymentContext
     settings: ContentDeliverySettings
-    #: The stack's data key: SSE-KMS on every bucket.
+    #: The stack's data key: SSE-KMS on the uploads bucket (the static and media buckets,
+    #: which CloudFront reads, have a key of their own; the logs bucket is SSE-S3).
     data_key_arn: pulumi.Input[str]
     #: Days raw uploads stay in ``uploads/`` (the thumbnailer has processed them within seconds).
     raw_upload_expiry_days: int
     #: Days rejected uploads stay in ``rejected/`` for inspection.
     rejected_upload_expiry_days: int
-    #: Deletion window of the us-east-1 key that encrypts the CloudFront WAF logs (the stack's keys setting).
+    #: Deletion window of the content key and of the us-east-1 key that encrypts the
+    #: CloudFront WAF logs (the stack's keys setting).
     key_deletion_window_days: int = 30
+    #: Rotation period of the content key (the stack's keys setting).
+    key_rotation_period_days: int = 365
+    #: Browser origins that POST presigned forms straight to the uploads bucket (the REST
+    #: API's allowed origins); empty: no CORS configuration, browsers cannot upload.
+    upload_origins: Sequence[str] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         require_int_range("raw_upload_expiry_days", self.raw_upload_expiry_days, 1, 365)
         require_int_range("rejected_upload_expiry_days", self.rejected_upload_expiry_days, 1, 365)
         require_int_range("key_deletion_window_days", self.key_deletion_window_days, 7, 30)
+        require_int_range("key_rotation_period_days", self.key_rotation_period_days, 90, 2560)
 
 
 def bucket_name(ctx: DeploymentContext, role: str) -> str:
@@ -104,18 +112,25 @@ class ContentDelivery(pulumi.ComponentResource):
     - ``static`` (default behaviour) and ``media`` (``/media/*``) are read only by this
       distribution through origin access control; their policies admit
       ``cloudfront.amazonaws.com`` with ``AWS:SourceArn`` = this distribution and nothing else.
-    - ``uploads`` receives presigned POSTs from the app; nothing reads it but the thumbnailer.
+    - ``uploads`` receives presigned POSTs from the app (CORS admits exactly the configured
+      browser origins, POST only); nothing reads it but the thumbnailer.
     - ``logs`` receives S3 server access logs of the other three and CloudFront standard
       logging (v2, through CloudWatch Logs vended-log delivery, which needs no ACLs).
 
-    Every bucket: SSE-KMS with the data key and a bucket key, all public access blocked,
-    ACLs disabled, TLS-only policy, versioning and lifecycle rules.
+    ``static`` and ``media`` are SSE-KMS with the content key, whose key policy lets
+    CloudFront decrypt for this distribution only; ``uploads`` is SSE-KMS with the data
+    key; ``logs`` is SSE-S3, the only default encryption S3 server access logging writes
+    into. Every bucket: all public access blocked, ACLs disabled, TLS-only policy,
+    versioning and lifecycle rules.
     """
 
     static: SecureBucket
     uploads: SecureBucket
     media: SecureBucket
     logs: SecureBucket
+    content_key: aws.kms.Key
+    content_key_policy: aws.kms.KeyPolicy
+    uploads_cors: aws.s3.BucketCorsConfiguration | None
     distribution: aws.cloudfront.Distribution
     origin_access_control: aws.cloudfront.OriginAccessControl
     firewall: WebFirewall
@@ -138,14 +153,18 @@ class ContentDelivery(pulumi.ComponentResource):
             )
 
         def make(
-            role: str, rules: Sequence[LifecycleRule], access_log_bucket: pulumi.Input[str] | None
+            role: str,
+            rules: Sequence[LifecycleRule],
+            access_log_bucket: pulumi.Input[str] | None,
+            kms_key_arn: pulumi.Input[str] | None,
         ) -> SecureBucket:
             return secure_bucket(
                 name,
                 BucketSpec(
                     role=role,
                     bucket_name=bucket_name(ctx, role),
-                    kms_key_arn=args.data_key_arn,
+                    kms_key_arn=kms_key_arn,
+                    receives_server_access_logs=kms_key_arn is None,
                     lifecycle_rules=rules,
                     access_log_bucket=access_log_bucket,
                     access_log_prefix=f"s3-access/{role}/",
@@ -158,9 +177,11 @@ class ContentDelivery(pulumi.ComponentResource):
         # -- server access logging: every bucket but the log bucket itself logs there -------
         # The logs bucket does not log into itself (each delivery would log a delivery); its
         # writers are AWS services, and object-level reads and writes are audited by CloudTrail.
-        self.logs = make("logs", [rule("expire-logs", expire_days=settings.log_expiry_days)], None)
+        # SSE-S3 (no key): S3 server access logging delivers into no other default encryption.
+        self.logs = make("logs", [rule("expire-logs", expire_days=settings.log_expiry_days)], None, None)
         log_target = self.logs.bucket.id
-        self.static = make("static", [rule("noncurrent-versions")], log_target)
+        self.content_key = self._content_key(name, args)
+        self.static = make("static", [rule("noncurrent-versions")], log_target, self.content_key.arn)
         self.uploads = make(
             "uploads",
             [
@@ -169,8 +190,10 @@ class ContentDelivery(pulumi.ComponentResource):
                 rule("expire-rejected-uploads", REJECTED_PREFIX, args.rejected_upload_expiry_days),
             ],
             log_target,
+            args.data_key_arn,
         )
-        self.media = make("media", [rule("noncurrent-versions")], log_target)
+        self.media = make("media", [rule("noncurrent-versions")], log_target, self.content_key.arn)
+        self.uploads_cors = self._uploads_cors(name, args)
 
         # -- edge: WAF (us-east-1), certificate, OAC, headers, distribution -------------------
         edge_key = self._edge_logs_key(name, args)
@@ -296,6 +319,7 @@ class ContentDelivery(pulumi.ComponentResource):
         for bucket in (self.static, self.media):
             bucket.attach_policy([self._cloudfront_read(bucket, self.distribution.arn)])
         self.uploads.attach_policy([])
+        self.content_key_policy = self._content_key_policy(name, args)
         self._standard_logging(name, args)
         # Runtime flows. CloudFront developer guide, "Restricting access to an Amazon S3 origin":
         # OAC fetches as cloudfront.amazonaws.com with AWS:SourceArn = the distribution's ARN, and
@@ -335,6 +359,7 @@ class ContentDelivery(pulumi.ComponentResource):
             {
                 "distributionDomainName": self.distribution.domain_name,
                 "distributionArn": self.distribution.arn,
+                "contentKeyArn": self.content_key.arn,
                 "bucketNames": {
                     "static": self.static.name,
                     "uploads": self.uploads.name,
@@ -342,6 +367,94 @@ class ContentDelivery(pulumi.ComponentResource):
                     "logs": self.logs.name,
                 },
             }
+        )
+
+    def _content_key(self, name: str, args: ContentDeliveryArgs) -> aws.kms.Key:
+        """The key of the buckets CloudFront reads. Its policy names the distribution, which
+        is created from the buckets, so it is attached afterwards (``_content_key_policy``):
+        no inline ``policy`` here, because an inline policy and an aws.kms.KeyPolicy would
+        overwrite each other. Until then the key has AWS's default policy (account root only).
+        """
+        ctx = args.context
+        key = aws.kms.Key(
+            f"{name}-content-key",
+            description=f"{ctx.prefix}: static assets and media renditions served by CloudFront",
+            enable_key_rotation=True,
+            rotation_period_in_days=args.key_rotation_period_days,
+            deletion_window_in_days=args.key_deletion_window_days,
+            is_enabled=True,
+            bypass_policy_lockout_safety_check=False,
+            tags={**args.tags, "Name": f"{ctx.prefix}-content"},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.settings.protect),
+        )
+        aws.kms.Alias(
+            f"{name}-content-key-alias",
+            name=f"alias/{ctx.prefix}-content",
+            target_key_id=key.key_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return key
+
+    def _content_key_policy(self, name: str, args: ContentDeliveryArgs) -> aws.kms.KeyPolicy:
+        """CloudFront may decrypt origin objects for this distribution only.
+
+        With OAC on an SSE-KMS origin, CloudFront calls kms:Decrypt as the service principal
+        cloudfront.amazonaws.com with AWS:SourceArn = the distribution's ARN; the key policy
+        must allow exactly that ("Restricting access to an Amazon S3 origin", SSE-KMS section,
+        Amazon CloudFront Developer Guide,
+        https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html).
+        The distribution only reads (GET/HEAD), so it gets kms:Decrypt and nothing else.
+        """
+        ctx = args.context
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    # The account root, not "*": IAM policies in this account (the thumbnailer's
+                    # rendition writes) decide further use (AWS's default key policy statement).
+                    "Sid": "EnableIamPoliciesOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ctx.account_root_arn},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "AllowThisDistributionToDecryptOrigins",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudfront.amazonaws.com"},
+                    "Action": "kms:Decrypt",
+                    # "Resource": "*" in a key policy is the key itself (KMS key policy rules).
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"AWS:SourceArn": self.distribution.arn}},
+                },
+            ],
+        }
+        return aws.kms.KeyPolicy(
+            f"{name}-content-key-policy",
+            key_id=self.content_key.id,
+            policy=pulumi.Output.json_dumps(document),
+            bypass_policy_lockout_safety_check=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _uploads_cors(self, name: str, args: ContentDeliveryArgs) -> aws.s3.BucketCorsConfiguration | None:
+        """Browsers POST the presigned form straight to the bucket: S3 answers their CORS
+        check from this configuration, for exactly the REST API's allowed origins."""
+        if not args.upload_origins:
+            return None
+        return aws.s3.BucketCorsConfiguration(
+            f"{name}-uploads-cors",
+            bucket=self.uploads.bucket.id,
+            cors_rules=[
+                aws.s3.BucketCorsConfigurationCorsRuleArgs(
+                    id="presigned-post-from-the-app",
+                    allowed_methods=["POST"],
+                    allowed_origins=list(args.upload_origins),
+                    # A multipart/form-data POST sends only CORS-safelisted headers: none to allow.
+                    max_age_seconds=3600,
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     @staticmethod

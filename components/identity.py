@@ -19,6 +19,9 @@ THREAT_PROTECTION_MODES = ("OFF", "AUDIT", "ENFORCED")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 #: The only flows a mobile app needs: SRP (the password never leaves the device) and refresh.
 APP_CLIENT_AUTH_FLOWS = ("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+#: Session tag that carries the user pool ``sub`` claim into the identity pool's role
+#: session (attributes for access control), read in policies as ``${aws:PrincipalTag/sub}``.
+SUB_PRINCIPAL_TAG = "sub"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,13 +79,22 @@ class IdentityArgs:
     trigger_function_name: pulumi.Input[str]
     #: The media uploads bucket; None grants the identity pool's users nothing in S3.
     uploads_bucket_arn: pulumi.Input[str] | None = None
+    #: The uploads bucket's default (SSE-KMS) key; required with ``uploads_bucket_arn``.
+    uploads_key_arn: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if (self.uploads_bucket_arn is None) != (self.uploads_key_arn is None):
+            raise ArgsError("uploads_key_arn", "pass the uploads bucket and its KMS key together")
 
 
 class Identity(pulumi.ComponentResource):
     """Cognito user pool (email sign-in, MFA, threat protection, triggers), the mobile app
     client, and an identity pool for signed-in users only whose role reaches nothing but
-    the user's own ``uploads/<identity id>/`` prefix.
+    the user's own ``uploads/<user pool sub>/`` prefix — the prefix upload_url issues and
+    the thumbnailer reads. The identity pool maps the token's ``sub`` claim to a session
+    tag (attributes for access control), because ``cognito-identity.amazonaws.com:sub`` is
+    the identity id, a different value.
 
     No custom attributes: profile data (handle, display name) lives in the graph, owned by
     the graph API. Custom attributes can never be removed or renamed, and one the app
@@ -93,6 +105,7 @@ class Identity(pulumi.ComponentResource):
     client: aws.cognito.UserPoolClient
     identity_pool: aws.cognito.IdentityPool
     authenticated_role: aws.iam.Role
+    principal_tags: aws.cognito.IdentityPoolProviderPrincipalTag
 
     def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("social-backend:identity:Identity", name, None, opts)
@@ -176,6 +189,7 @@ class Identity(pulumi.ComponentResource):
             opts=child,
         )
 
+        provider_name = pulumi.Output.concat("cognito-idp.", ctx.region, ".", ctx.dns_suffix, "/", self.user_pool.id)
         self.identity_pool = aws.cognito.IdentityPool(
             f"{name}-identity-pool",
             # Identity pool names allow word characters and spaces only.
@@ -186,14 +200,25 @@ class Identity(pulumi.ComponentResource):
             cognito_identity_providers=[
                 aws.cognito.IdentityPoolCognitoIdentityProviderArgs(
                     client_id=self.client.id,
-                    provider_name=pulumi.Output.concat(
-                        "cognito-idp.", ctx.region, ".", ctx.dns_suffix, "/", self.user_pool.id
-                    ),
+                    provider_name=provider_name,
                     # Cognito checks with the user pool that the token is still valid (not revoked).
                     server_side_token_check=True,
                 )
             ],
             tags=dict(args.tags),
+            opts=child,
+        )
+        # Attributes for access control: Cognito tags the role session with the user pool
+        # token's ``sub`` claim, so policies can name ``${aws:PrincipalTag/sub}``; the role's
+        # trust policy must then also allow sts:TagSession ("Using attributes for access
+        # control", Amazon Cognito Developer Guide,
+        # https://docs.aws.amazon.com/cognito/latest/developerguide/attributes-for-access-control.html).
+        self.principal_tags = aws.cognito.IdentityPoolProviderPrincipalTag(
+            f"{name}-principal-tags",
+            identity_pool_id=self.identity_pool.id,
+            identity_provider_name=provider_name,
+            use_defaults=False,
+            principal_tags={SUB_PRINCIPAL_TAG: "sub"},
             opts=child,
         )
         self.authenticated_role = aws.iam.Role(
@@ -209,7 +234,8 @@ class Identity(pulumi.ComponentResource):
                             "Sid": "SignedInIdentitiesOfThisPoolOnly",
                             "Effect": "Allow",
                             "Principal": {"Federated": "cognito-identity.amazonaws.com"},
-                            "Action": "sts:AssumeRoleWithWebIdentity",
+                            # TagSession: the session carries the principal tags mapped above.
+                            "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
                             "Condition": {
                                 "StringEquals": {"cognito-identity.amazonaws.com:aud": self.identity_pool.id},
                                 "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
@@ -221,7 +247,7 @@ class Identity(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=child,
         )
-        if args.uploads_bucket_arn is not None:
+        if args.uploads_bucket_arn is not None and args.uploads_key_arn is not None:
             policy = aws.iam.Policy(
                 f"{name}-authenticated-policy",
                 description="Signed-in users upload only under their own uploads/ prefix",
@@ -233,13 +259,21 @@ class Identity(pulumi.ComponentResource):
                                 "Sid": "UploadToOwnPrefix",
                                 "Effect": "Allow",
                                 "Action": ["s3:PutObject"],
-                                # The IAM policy variable, resolved per caller by AWS.
+                                # The session tag (the user pool sub), resolved per caller by AWS.
                                 "Resource": [
                                     pulumi.Output.concat(
-                                        args.uploads_bucket_arn, "/uploads/${cognito-identity.amazonaws.com:sub}/*"
+                                        args.uploads_bucket_arn, f"/uploads/${{aws:PrincipalTag/{SUB_PRINCIPAL_TAG}}}/*"
                                     )
                                 ],
-                            }
+                            },
+                            {
+                                # SSE-KMS PutObject: S3 asks KMS for a data key as the caller.
+                                "Sid": "EncryptUploadsThroughS3",
+                                "Effect": "Allow",
+                                "Action": ["kms:GenerateDataKey"],
+                                "Resource": [args.uploads_key_arn],
+                                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{ctx.region}.{ctx.dns_suffix}"}},
+                            },
                         ],
                     }
                 ),

@@ -44,8 +44,11 @@ class KeysArgs:
 class Keys(pulumi.ComponentResource):
     """The stack's customer-managed keys.
 
-    - ``data``: Neptune storage, DynamoDB tables, SQS queues, secrets and buckets. Its
-      policy lets those services use it only on behalf of this account's callers.
+    - ``data``: Neptune storage, DynamoDB tables, SQS queues, secrets and the uploads
+      bucket. Its policy lets those services use it only on behalf of this account's
+      callers. (The buckets CloudFront reads have a content key of their own, see
+      ``ContentDelivery``; S3 server access log targets are SSE-S3, so no log-delivery
+      service needs a key.)
     - ``logs``: CloudWatch Logs. Its policy admits the regional logs service principal
       only for log groups of this account (encryption-context condition).
     - ``audit``: the CloudTrail trail and its bucket, the AWS Config delivery bucket and
@@ -82,30 +85,6 @@ class Keys(pulumi.ComponentResource):
                             "kms:CallerAccount": ctx.account_id,
                             "kms:ViaService": [f"{svc}.{ctx.region}.{ctx.dns_suffix}" for svc in DATA_KEY_SERVICES],
                         },
-                    },
-                },
-                # The logs bucket is SSE-KMS with this key: the services that deliver into it
-                # need to create data keys, only for this account's sources.
-                {
-                    "Sid": "AllowS3ServerAccessLogDelivery",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logging.s3.amazonaws.com"},
-                    "Action": ["kms:GenerateDataKey"],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": ctx.account_id},
-                        "ArnLike": {"aws:SourceArn": f"arn:{ctx.partition}:s3:::{ctx.prefix}-*"},
-                    },
-                },
-                {
-                    "Sid": "AllowVendedLogDelivery",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "delivery.logs.amazonaws.com"},
-                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": ctx.account_id},
-                        "ArnLike": {"aws:SourceArn": f"arn:{ctx.partition}:logs:*:{ctx.account_id}:delivery-source:*"},
                     },
                 },
             ],
@@ -193,15 +172,6 @@ def _audit_statements(args: KeysArgs) -> list[dict[str, Any]]:
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
             "Resource": "*",
             "Condition": {"ArnLike": {"aws:SourceArn": ctx.arn("sns", f"{ctx.prefix}-*")}},
-        },
-        {
-            # S3 server access logs land in SSE-KMS buckets encrypted with this key.
-            "Sid": "AllowS3ServerAccessLogDelivery",
-            "Effect": "Allow",
-            "Principal": {"Service": ctx.service_principal("logging.s3")},
-            "Action": "kms:GenerateDataKey*",
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
         },
     ]
     if args.cloudtrail_trail_arn is not None:

@@ -95,7 +95,10 @@ class MediaPipelineArgs:
     uploads_bucket_arn: pulumi.Input[str]
     media_bucket_name: pulumi.Input[str]
     media_bucket_arn: pulumi.Input[str]
+    #: Default encryption key of the uploads bucket (the stack's data key).
     data_key_arn: pulumi.Input[str]
+    #: Default encryption key of the media bucket (content delivery's content key).
+    media_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -118,6 +121,9 @@ class MediaPipeline(pulumi.ComponentResource):
 
         def objects(bucket_arn: pulumi.Input[str], prefix: str) -> pulumi.Output[str]:
             return pulumi.Output.concat(bucket_arn, "/", prefix, "*")
+
+        # S3 calls KMS on the caller's behalf for SSE-KMS objects (kms:ViaService).
+        via_s3 = f"s3.{ctx.region}.{ctx.dns_suffix}"
 
         self.upload_url = PythonFunction(
             f"{name}-upload-url",
@@ -197,10 +203,20 @@ class MediaPipeline(pulumi.ComponentResource):
                         "Resource": [objects(args.media_bucket_arn, MEDIA_PREFIX)],
                     },
                     {
-                        "Sid": "UseDataKeyForBuckets",
+                        # SSE-KMS GetObject decrypts, PutObject (rejects) generates a data key.
+                        "Sid": "UseUploadsKeyThroughS3",
                         "Effect": "Allow",
                         "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                         "Resource": [args.data_key_arn],
+                        "Condition": {"StringEquals": {"kms:ViaService": via_s3}},
+                    },
+                    {
+                        # Renditions are only written (PutObject): a data key, never a decrypt.
+                        "Sid": "EncryptRenditionsWithMediaKey",
+                        "Effect": "Allow",
+                        "Action": ["kms:GenerateDataKey"],
+                        "Resource": [args.media_key_arn],
+                        "Condition": {"StringEquals": {"kms:ViaService": via_s3}},
                     },
                 ],
                 context=ctx,

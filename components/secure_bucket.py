@@ -6,7 +6,8 @@ Not a component of its own: ``secure_bucket`` registers its children under the c
 component, so their names and URNs stay ``<component>-<role>-...``.
 
 Every bucket: all four public access blocks, ACLs disabled (BucketOwnerEnforced), SSE-KMS
-with the given key and a bucket key, versioning, lifecycle rules, and a TLS-only bucket
+with the given key and a bucket key (SSE-S3 for a server access log target, the only
+default encryption S3 log delivery supports), versioning, lifecycle rules, and a TLS-only bucket
 policy that the caller extends with its own statements (``SecureBucket.attach_policy``;
 the policy is attached separately because some statements name resources, such as a
 CloudFront distribution, that are created from the bucket). Optional: server access
@@ -23,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.validation import require_choice, require_int_range
+from components.validation import ArgsError, require_choice, require_int_range
 
 OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 
@@ -117,8 +118,15 @@ class BucketSpec:
     role: str
     #: Physical bucket name (globally unique: it carries the account id).
     bucket_name: str
-    #: SSE-KMS with this customer-managed key (S3 Bucket Keys on).
-    kms_key_arn: pulumi.Input[str]
+    #: SSE-KMS with this customer-managed key (S3 Bucket Keys on); None only with
+    #: ``receives_server_access_logs`` (SSE-S3).
+    kms_key_arn: pulumi.Input[str] | None = None
+    #: The bucket is a target of S3 server access logging. S3 delivers those logs only into
+    #: a bucket whose default encryption is SSE-S3 ("Enabling Amazon S3 server access
+    #: logging", Amazon S3 User Guide,
+    #: https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html),
+    #: so such a bucket gets SSE-S3 and names no KMS key.
+    receives_server_access_logs: bool = False
     lifecycle_rules: Sequence[LifecycleRule]
     object_lock: ObjectLock | None = None
     #: Server access logs go to this bucket (name); None for a bucket that does not log
@@ -129,6 +137,34 @@ class BucketSpec:
     #: Pulumi ``protect`` on the bucket.
     protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.receives_server_access_logs and self.kms_key_arn is not None:
+            raise ArgsError(
+                "kms_key_arn",
+                f"{self.bucket_name} receives S3 server access logs, which S3 writes only with SSE-S3: name no KMS key",
+            )
+        if not self.receives_server_access_logs and self.kms_key_arn is None:
+            raise ArgsError("kms_key_arn", f"{self.bucket_name}: SSE-KMS needs a customer-managed key")
+
+    def default_encryption(self) -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgs:
+        if self.kms_key_arn is None:
+            return aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=(
+                    aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                ),
+            )
+        return aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=(
+                aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=self.kms_key_arn
+                )
+            ),
+            # One data key per bucket instead of a KMS call per object: cost and throttling.
+            bucket_key_enabled=True,
+        )
 
 
 @dataclass
@@ -253,17 +289,7 @@ def secure_bucket(name: str, spec: BucketSpec, parent: pulumi.Resource) -> Secur
     encryption = aws.s3.BucketServerSideEncryptionConfiguration(
         f"{prefix}-encryption",
         bucket=bucket.id,
-        rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=(
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=spec.kms_key_arn
-                    )
-                ),
-                # One data key per bucket instead of a KMS call per object: cost and throttling.
-                bucket_key_enabled=True,
-            )
-        ],
+        rules=[spec.default_encryption()],
         opts=child,
     )
     lifecycle = aws.s3.BucketLifecycleConfiguration(

@@ -1,4 +1,4 @@
-"""Timing figures for evaluating both packs (for the benchmarks command, never a test).
+"""Timing figures for evaluating all three packs (for the benchmarks command, never a test).
 
 from policies.bench import bench_resources
 figures = bench_resources(run.resources, repeat=5)
@@ -39,7 +39,7 @@ class BenchFigures:
 
 
 def bench_resources(resources: Sequence[Any], *, repeat: int = 5, top: int = 5) -> BenchFigures:
-    """Evaluate both packs ``repeat`` times over ``resources``; report wall times and the slowest policies."""
+    """Evaluate every pack ``repeat`` times over ``resources``; report wall times and the slowest policies."""
     views = [r if isinstance(r, Res) else res_from_recorded(r) for r in resources]
     totals = []
     for _ in range(repeat):

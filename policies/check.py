@@ -1,4 +1,4 @@
-"""Offline policy checker: both packs over a program (mock runtime) or a stack export.
+"""Offline policy checker: all three packs over a program (mock runtime) or a stack export.
 
     python -m policies.check (--program DIR | --state FILE) [--stack NAME] [--config FILE ...]
                              [--format text|json|sarif] [--output FILE] [--write-state FILE]
@@ -6,7 +6,7 @@
 Exit 0: no mandatory violation; 1: at least one; 2: the input could not be evaluated
 (one line on stderr, no traceback). ``--config`` may be repeated: each file is one pack's
 ``--policy-pack-config`` file (the pack is recognised by its policy names) or a combined
-``{"security": {...}, "compliance": {...}}`` file. Without ``--config``, the stack's
+``{"security": {...}, "compliance": {...}, "deployability": {...}}`` file. Without ``--config``, the stack's
 ``policies/config/<pack>.<stack>.json`` files apply; without those, every policy is mandatory.
 """
 

@@ -44,7 +44,8 @@ from pulumi_policy.secret import Secret
 
 SECURITY: Final = "security"
 COMPLIANCE: Final = "compliance"
-PACKS: Final = (SECURITY, COMPLIANCE)
+DEPLOYABILITY: Final = "deployability"
+PACKS: Final = (SECURITY, COMPLIANCE, DEPLOYABILITY)
 
 _UNKNOWN_SENTINELS: Final = frozenset(
     {
@@ -183,6 +184,8 @@ class Res:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     #: Provider-assigned identifiers (id, ARN, physical name) when known, for joins by value.
     identifiers: tuple[str, ...] = ()
+    #: The region of the resource's provider when the engine sends it (None: not known here).
+    provider_region: str | None = None
 
     def get(self, path: str, default: Any = None) -> Any:
         value = lookup(self.props, path)
@@ -284,6 +287,27 @@ class Stack:
         """Resources of ``types`` that ``res.<prop>`` points at (see ``refers``)."""
         return [t for t in self.of(*types) if self.refers(res, prop, t)]
 
+    def reaches(self, res: Res, target: Res) -> bool:
+        """Does the engine create ``target`` before ``res``?
+
+        True when ``target`` is reachable through ``res``'s dependencies (``depends_on`` and
+        inputs built from other resources' outputs) and property dependencies, transitively:
+        the engine waits for every dependency before it creates a resource.
+        """
+        seen: set[str] = set()
+        pending = [res.urn]
+        while pending:
+            current = self.by_urn.get(pending.pop())
+            if current is None:
+                continue
+            for urn in [*current.dependencies, *(u for us in current.property_dependencies.values() for u in us)]:
+                if urn == target.urn:
+                    return True
+                if urn not in seen:
+                    seen.add(urn)
+                    pending.append(urn)
+        return False
+
 
 class Severity_(StrEnum):  # noqa: N801 - mirrors pulumi_policy.Severity for plain data
     LOW = "low"
@@ -373,6 +397,9 @@ class Rule:
     checkov: tuple[str, ...] = ()
     other: tuple[str, ...] = ()
     params: tuple[Param, ...] = ()
+    #: The AWS documentation page that defines the behaviour the rule checks (title, URL).
+    doc_title: str = ""
+    doc_url: str = ""
     types: tuple[str, ...] = ()
     check_resource: CheckResource | None = None
     check_stack: CheckStack | None = None
@@ -413,6 +440,11 @@ class Rule:
             return PolicyComplianceFramework(name="cdk-nag", reference=", ".join(self.cdk_nag))
         if self.checkov:
             return PolicyComplianceFramework(name="checkov", reference=", ".join(self.checkov))
+        if not self.rows and self.doc_url:
+            # No framework has these controls: the AWS page defining the behaviour is the reference.
+            return PolicyComplianceFramework(
+                name="AWS documentation", reference=self.doc_title, specification=self.doc_url
+            )
         return PolicyComplianceFramework(
             name="mobile-backend controls",
             version="1",
@@ -568,9 +600,17 @@ def stack_from_args(args: StackValidationArgs) -> Stack:
                 dependencies=[d.urn for d in r.dependencies],
                 property_dependencies={k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
                 identifiers=_known_identifiers(r.props),
+                provider_region=_provider_region(r.provider.props if r.provider is not None else None),
             )
         )
     return Stack(resources)
+
+
+def _provider_region(props: Any) -> str | None:
+    """The ``region`` the resource's provider is configured with, when the engine sends it."""
+    target = _proxy_target(props) if props is not None else None
+    value = target.get("region") if isinstance(target, Mapping) else None
+    return value if isinstance(value, str) and value and value not in _UNKNOWN_SENTINELS else None
 
 
 def _known_identifiers(props: Any) -> tuple[str, ...]:
@@ -644,6 +684,8 @@ class RuleMeta(TypedDict):
     checkov: NotRequired[Sequence[str]]
     other: NotRequired[Sequence[str]]
     params: NotRequired[Sequence[Param]]
+    doc_title: NotRequired[str]
+    doc_url: NotRequired[str]
 
 
 def _rule(name: str, meta: RuleMeta, **check: Any) -> Rule:
@@ -661,6 +703,8 @@ def _rule(name: str, meta: RuleMeta, **check: Any) -> Rule:
             checkov=tuple(meta.get("checkov", ())),
             other=tuple(meta.get("other", ())),
             params=tuple(meta.get("params", ())),
+            doc_title=meta.get("doc_title", ""),
+            doc_url=meta.get("doc_url", ""),
             **check,
         )
     )

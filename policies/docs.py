@@ -20,15 +20,32 @@ README: Final = Path(__file__).resolve().parent / "README.md"
 PROSE: Final = """\
 # Policy packs
 
-Two Pulumi policy packs gate every change to the mobile backend, and an offline checker
-runs the same rules without the Pulumi CLI. The controls they implement are listed in
-`CONTROLS.md` (shared); every policy below names its CONTROLS rows and the Security Hub
-(FSBP), cdk-nag and checkov ids it matches.
+Three Pulumi policy packs gate every change to the mobile backend, and an offline checker
+runs the same rules without the Pulumi CLI. The security and compliance controls are listed
+in `CONTROLS.md` (shared); every policy below names its CONTROLS rows and the Security Hub
+(FSBP), cdk-nag and checkov ids it matches. The deployability policies have no such ids
+("none: gap": no rule set checks them); each names the AWS documentation page that defines
+the behaviour it checks.
 
 | pack | directory | covers |
 |---|---|---|
 | `mobile-backend-security` | `policies/security` | encryption at rest and in transit, least privilege, network exposure |
 | `mobile-backend-compliance` | `policies/compliance` | audit and logging, resilience (multi-AZ, backups, deletion protection, failure destinations), hygiene |
+| `mobile-backend-deployability` | `policies/deployability` | AWS semantics that fail a deploy or leave a feature silently dead although every resource is secure |
+
+The deployability pack checks how resources work together, as AWS documents it: an SSE-KMS
+bucket behind a CloudFront OAC origin whose key policy lets `cloudfront.amazonaws.com`
+decrypt; log targets whose encryption the log service can write (S3 server access logs and
+Application Load Balancer access logs only to SSE-S3 buckets; CloudFront and vended logs
+need a key that admits `delivery.logs.amazonaws.com`); service trust policies whose `aws:SourceArn` is what the
+service sends (Scheduler sends the schedule *group* ARN); alarms in the region where their
+metric exists (CloudFront, billing and CLOUDFRONT-scope WAF metrics only in us-east-1) with
+their SNS actions in the same region; roles that read or write a CMK-encrypted store holding
+the KMS permissions the store uses on their behalf; and creation order that AWS validates (a
+trail after its bucket and topic policies, an S3 notification after the Lambda permission or
+topic / queue policy, a Config delivery channel after its recorder and the recorder status
+after the channel). "Depends on" is what the engine does: the resource's dependencies and
+property dependencies reach the other resource.
 
 ## Layout
 
@@ -36,7 +53,9 @@ runs the same rules without the Pulumi CLI. The controls they implement are list
   a pure function over plain props plus its metadata (`policies.core.resource_rule` /
   `stack_rule`). Importing them starts nothing.
 - `policies/packs.py`: assembles the rules into each pack's list of `pulumi_policy` policies.
-- `policies/security/__main__.py`, `policies/compliance/__main__.py`: the entry points the
+- `policies/rules/deployability/`: the deployability rules, one module per concern.
+- `policies/security/__main__.py`, `policies/compliance/__main__.py`,
+  `policies/deployability/__main__.py`: the entry points the
   CLI runs. They only construct the `PolicyPack` (which starts the analyzer and never
   returns). Each puts the repository root (the pack directory's grandparent) on `sys.path`
   so `import policies` works when the CLI runs the pack from its own directory with its
@@ -51,7 +70,8 @@ runs the same rules without the Pulumi CLI. The controls they implement are list
 ```sh
 pulumi preview --stack prod \\
   --policy-pack policies/security   --policy-pack-config policies/config/security.prod.json \\
-  --policy-pack policies/compliance --policy-pack-config policies/config/compliance.prod.json
+  --policy-pack policies/compliance --policy-pack-config policies/config/compliance.prod.json \\
+  --policy-pack policies/deployability --policy-pack-config policies/config/deployability.prod.json
 ```
 
 The CLI creates each pack's virtualenv from its `requirements.txt` (pulumi-policy and
@@ -76,7 +96,7 @@ python -m policies.check --state prod.json --stack prod --format json
   opaque). `--write-state` writes what `--program` recorded in stack-export form.
 - `--stack` picks `Pulumi.<stack>.yaml` and `policies/config/*.<stack>.json`. `--config`
   (repeatable) replaces those: each file is one pack's CLI config, or a combined
-  `{"security": {...}, "compliance": {...}}` file. With no config at all every policy is
+  `{"security": {...}, "compliance": {...}, "deployability": {...}}` file. With no config at all every policy is
   mandatory.
 - Exit status: 0 no mandatory violation, 1 at least one, 2 the input could not be evaluated
   (one line on stderr).
@@ -89,7 +109,8 @@ During `pulumi preview`, inputs computed from resources that do not exist yet ar
 (for example a role policy built from a new table's ARN); in a state file, secrets are
 opaque. The SDK would turn an unknown read into an advisory note and pass. Here a rule
 that needs such a value cannot decide and says so, and each pack's
-`preview-unknown-security-inputs` / `preview-unknown-compliance-inputs` policy reports
+`preview-unknown-security-inputs` / `preview-unknown-compliance-inputs` /
+`preview-unknown-deployability-inputs` policy reports
 every undecided control ("<policy>: ... is unknown during preview, so this control cannot
 be verified (fail closed)") against the resource. Joins between resources use property
 dependencies and URNs, which are known at preview, so most cross-resource policies still
@@ -133,8 +154,9 @@ object (for example `{"log-group-retention": {"minimumRetentionDays": 30}}`).
   cost), log retention stays mandatory with a 7-day minimum (explicit retention still bounds
   cost), Cognito MFA may be OPTIONAL (stack config `mfa`, also accepted by the AppSync pool
   check), Cognito threat protection may run in AUDIT mode (the Plus tier is priced per user;
-  AUDIT still records risk events), introspection may stay on, and the two
-  `preview-unknown-*` policies are advisory (see above). Encryption, least
+  AUDIT still records risk events), introspection may stay on, and the three
+  `preview-unknown-*` policies are advisory (see above). Every deployability policy is
+  mandatory in both stacks: a dev stack that cannot work is not a useful dev stack. Encryption, least
   privilege and network exposure are mandatory in dev too: they are cheap and a leak from
   dev is still a leak.
 
@@ -182,9 +204,10 @@ def table() -> str:
     ]
     for rule in sorted(all_rules(), key=lambda r: (r.pack, r.name)):
         kind = " (stack)" if rule.is_stack else ""
+        doc = f" AWS: [{rule.doc_title}]({rule.doc_url})." if rule.doc_url else ""
         lines.append(
             f"| {PACK_NAMES[rule.pack].removeprefix('mobile-backend-')} | `{rule.name}`{kind} | {rule.severity.value} "
-            f"| {prod.level(rule)} | {dev.level(rule)} | {rule.description.replace('|', '/')} | {', '.join(rule.control_ids)} |"
+            f"| {prod.level(rule)} | {dev.level(rule)} | {rule.description.replace('|', '/')}{doc} | {', '.join(rule.control_ids)} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -1,4 +1,4 @@
-"""Evaluate both packs over a list of resources, in-process (no CLI, no analyzer)."""
+"""Evaluate all three packs over a list of resources, in-process (no CLI, no analyzer)."""
 
 from __future__ import annotations
 

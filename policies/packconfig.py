@@ -33,7 +33,7 @@ class ConfigError(ValueError):
 
 @dataclass
 class PackConfig:
-    """The effective configuration of both packs: levels and per-policy properties."""
+    """The effective configuration of every pack: levels and per-policy properties."""
 
     default_level: dict[str, str] = field(default_factory=lambda: dict.fromkeys(PACKS, DEFAULT_LEVEL))
     levels: dict[str, str] = field(default_factory=dict)
@@ -64,7 +64,9 @@ def apply_pack_document(config: PackConfig, document: Mapping[str, Any], source:
     named_packs = {rules[k].pack for k in document if k in rules}
     if pack is None:
         if len(named_packs) > 1:
-            raise ConfigError(f"{source}: names policies of both packs; use one file per pack or a combined file")
+            raise ConfigError(
+                f"{source}: names policies of more than one pack; use one file per pack or a combined file"
+            )
         targets = sorted(named_packs) or list(PACKS)
     else:
         targets = [pack]
@@ -77,7 +79,7 @@ def apply_pack_document(config: PackConfig, document: Mapping[str, Any], source:
             continue
         rule = rules.get(key)
         if rule is None:
-            raise ConfigError(f"{where} is not a policy of either pack")
+            raise ConfigError(f"{where} is not a policy of any pack")
         if pack is not None and rule.pack != pack:
             raise ConfigError(f"{where} belongs to the {rule.pack} pack, not {pack}")
         if isinstance(value, str):

@@ -1,4 +1,4 @@
-"""Assemble the rules into the two packs (no analyzer is started here)."""
+"""Assemble the rules into the three packs (no analyzer is started here)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,22 @@ from typing import Final
 
 from pulumi_policy import Policy
 
-from policies.core import COMPLIANCE, PACKS, SECURITY, Rule, to_policy
+from policies.core import COMPLIANCE, DEPLOYABILITY, PACKS, SECURITY, Rule, to_policy
 from policies.rules import all_rules
 
-PACK_NAMES: Final = {SECURITY: "mobile-backend-security", COMPLIANCE: "mobile-backend-compliance"}
+PACK_NAMES: Final = {
+    SECURITY: "mobile-backend-security",
+    COMPLIANCE: "mobile-backend-compliance",
+    DEPLOYABILITY: "mobile-backend-deployability",
+}
 PACK_DESCRIPTIONS: Final = {
     SECURITY: "Encryption at rest and in transit, least privilege, network exposure.",
     COMPLIANCE: "Audit and logging, resilience (multi-AZ, backups, deletion protection, failure destinations), hygiene.",
+    DEPLOYABILITY: (
+        "AWS semantics that fail a deploy or leave a feature silently dead although every resource is secure: "
+        "key grants for the services that use a key, log targets a service can write, trust conditions a service "
+        "sends, alarms on metrics that exist in their region, creation order AWS validates."
+    ),
 }
 
 

@@ -8,9 +8,12 @@ wheels (never source builds, never the host's platform) into
 the program checks before it packages the layer. Every distribution the requirements
 resolve to must be pinned with ``==`` in the requirements file, so the build is
 reproducible, except the AWS SDK that the Lambda Python runtime already provides
-(``RUNTIME_PROVIDED``): a dependency on it (aws-xray-sdk needs botocore) is satisfied by
-the runtime's copy and left out of the layer, because a second botocore in /opt/python
-would shadow the runtime's and could mismatch its boto3.
+(``RUNTIME_PROVIDED``), which never goes into a layer — not as a dependency (aws-xray-sdk
+needs botocore, Powertools needs jmespath: the runtime's copies satisfy them) and not
+when a requirements file pins it (such a pin is reported and left out). /opt/python comes
+before the runtime's packages on sys.path, so any part of the SDK in a layer would
+shadow the runtime's copy for its boto3 too: a botocore, urllib3 or s3transfer that boto3
+was never released with. The built layer is checked for them before it is stamped.
 """
 
 from __future__ import annotations
@@ -22,12 +25,17 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 STAMP = ".requirements.sha256"
-#: Shipped by the Lambda python3.12 runtime (boto3 and its dependency closure).
+#: Shipped by the Lambda python3.12 runtime: the AWS SDK for Python (boto3) and its
+#: dependency closure (boto3 -> botocore, s3transfer; botocore -> jmespath,
+#: python-dateutil -> six, urllib3). Powertools needs only jmespath of these.
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"})
+#: Top-level import names of those distributions that differ from their project names.
+_IMPORT_NAMES = {"dateutil": "python-dateutil", "six.py": "six"}
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;#]+)")
 
 
@@ -46,6 +54,38 @@ def pins(requirements: Path) -> dict[str, str]:
             raise SystemExit(f"{requirements}:{number}: pin an exact version (name==version), got {line!r}")
         found[canonical(match.group(1))] = match.group(3)
     return found
+
+
+def layer_packages(requirements: Path, installed: Mapping[str, str]) -> dict[str, str]:
+    """What goes into the layer: every pinned package except the runtime's SDK.
+
+    ``installed`` is what pip resolves the requirements to (name -> version). Every package
+    of it outside the SDK family must be pinned at exactly that version; SDK packages are
+    never installed, whether they come in as a dependency or are pinned themselves.
+    """
+    pinned = pins(requirements)
+    unpinned = {
+        name: version
+        for name, version in installed.items()
+        if name not in RUNTIME_PROVIDED and pinned.get(name) != version
+    }
+    if unpinned:
+        listing = ", ".join(f"{name}=={version}" for name, version in sorted(unpinned.items()))
+        raise SystemExit(f"{requirements}: pin every installed package for a reproducible layer; add: {listing}")
+    return {name: version for name, version in pinned.items() if name not in RUNTIME_PROVIDED}
+
+
+def runtime_sdk_in(site_packages: Path) -> list[str]:
+    """Runtime SDK distributions (by metadata or package directory) found in a layer's python/."""
+    found: set[str] = set()
+    for entry in site_packages.iterdir():
+        if entry.name.endswith((".dist-info", ".egg-info")):
+            name = canonical(entry.name.rsplit(".", 1)[0].split("-", 1)[0])
+        else:
+            name = _IMPORT_NAMES.get(entry.name, canonical(entry.name))
+        if name in RUNTIME_PROVIDED:
+            found.add(name)
+    return sorted(found)
 
 
 def build(function_dir: Path, out: Path) -> None:
@@ -69,24 +109,27 @@ def build(function_dir: Path, out: Path) -> None:
         for item in json.loads(report.read_text())["install"]
     }
     report.unlink()
-    pinned = pins(requirements)
-    unpinned = {
-        name: version
-        for name, version in installed.items()
-        if pinned.get(name) != version and not (name in RUNTIME_PROVIDED and name not in pinned)
-    }
-    if unpinned:
+    try:
+        packages = layer_packages(requirements, installed)
+    except SystemExit:
         shutil.rmtree(target)
-        listing = ", ".join(f"{name}=={version}" for name, version in sorted(unpinned.items()))
-        raise SystemExit(f"{requirements}: pin every installed package for a reproducible layer; add: {listing}")
-    # 2. Install exactly the pinned set: the runtime-provided SDK stays out of the layer.
-    subprocess.run([*pip, "--no-deps", "-r", str(requirements)], check=True)  # noqa: S603
+        raise
+    ignored = sorted(set(pins(requirements)) & RUNTIME_PROVIDED)
+    if ignored:
+        print(f"{requirements}: left out of the layer, the Lambda runtime provides them: {', '.join(ignored)}")
+    # 2. Install exactly the layer's packages, without dependencies: the runtime SDK stays out.
+    layer = [f"{name}=={version}" for name, version in sorted(packages.items())]
+    subprocess.run([*pip, "--no-deps", *layer], check=True)  # noqa: S603
     for cache in target.rglob("__pycache__"):
         shutil.rmtree(cache)
+    shadowing = runtime_sdk_in(target / "python")
+    if shadowing:
+        shutil.rmtree(target)
+        raise SystemExit(f"{requirements}: the layer would shadow the runtime's SDK with {', '.join(shadowing)}")
     (target / STAMP).write_text(hashlib.sha256(requirements.read_bytes()).hexdigest() + "\n")
-    skipped = sorted(set(installed) - set(pinned))
+    skipped = sorted(set(installed) - set(packages))
     print(
-        f"built {target} ({len(pinned)} packages" + (f"; from the runtime: {', '.join(skipped)})" if skipped else ")")
+        f"built {target} ({len(packages)} packages" + (f"; from the runtime: {', '.join(skipped)})" if skipped else ")")
     )
 
 

@@ -10,6 +10,9 @@ from typing import Any
 from components.audit_trail import event_selectors
 from offline.mocks import RecordedResource, comparable
 from offline.runner import REPO_ROOT, ProgramRun, run_program
+from policies.evaluate import evaluate
+from policies.packconfig import load
+from policies.render import text
 from tests.conftest import _config, policy
 
 TRAIL = "aws:cloudtrail/trail:Trail"
@@ -214,14 +217,11 @@ def test_access_log_bucket_is_locked_down_too(run: ProgramRun) -> None:
     (rule,) = _of_bucket(
         run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", access_logs
     ).inputs["rules"]
-    assert rule["applyServerSideEncryptionByDefault"] == {
-        "sseAlgorithm": "aws:kms",
-        "kmsMasterKeyId": run.one(KEY, "keys-audit").state["arn"],
-    }
+    # S3 server access logging writes only into SSE-S3 buckets (S3 user guide, "Enabling Amazon
+    # S3 server access logging"), so the audit key no longer admits logging.s3.amazonaws.com.
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
     key_statements = {s["Sid"]: s for s in policy(run.one(KEY, "keys-audit").inputs)["Statement"]}
-    logging_use = key_statements["AllowS3ServerAccessLogDelivery"]
-    assert logging_use["Principal"] == {"Service": "logging.s3.amazonaws.com"}
-    assert logging_use["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    assert not [s for s in key_statements.values() if s["Principal"].get("Service") == "logging.s3.amazonaws.com"]
     statements = {
         s["Sid"]: s
         for s in policy(_of_bucket(run, "aws:s3/bucketPolicy:BucketPolicy", access_logs).inputs)["Statement"]
@@ -273,3 +273,19 @@ def test_switch_off_creates_no_trail_and_changes_nothing_else(run: ProgramRun) -
         if resource.name in ("keys-audit", "observability-dashboard", "compliance-bucket-access-logging"):
             continue
         assert comparable(resource.inputs) == comparable(on_rest[urn].inputs), resource.name
+
+
+def test_switch_off_leaves_a_stack_every_pack_passes(run: ProgramRun) -> None:
+    """A stack whose account trail another stack owns, recording Config itself, is still
+    deployable: Config's delivery bucket then logs into an access-log bucket of its own,
+    which S3 server access logging writes only when it is SSE-S3 (the deployability pack's
+    log-target rule)."""
+    config = _config(run.stack)
+    overrides = {
+        "social-backend:auditTrail": json.dumps({**config["auditTrail"], "create": False}),
+        "social-backend:compliance": json.dumps({**config["compliance"], "createRecorder": True}),
+    }
+    off = run_program(REPO_ROOT, run.stack, config_overrides=overrides)
+    assert any(r.name == "compliance-access-logs" for r in off.resources), "the case this test is about"
+    report = evaluate(off.resources, stack=run.stack, config=load(run.stack), warnings=off.warnings)
+    assert report.mandatory == [], text(report)

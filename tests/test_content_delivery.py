@@ -63,9 +63,20 @@ def test_bucket_settings_are_secure(run: ProgramRun, config: dict[str, Any], rol
     (rule,) = linked(
         run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", target
     )[0].inputs["rules"]
-    data_key = run.one("aws:kms/key:Key", "keys-data").state["arn"]
-    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": data_key}
-    assert rule["bucketKeyEnabled"] is True
+    # CloudFront's origins: the content key (its policy admits the distribution); uploads: the
+    # data key; logs: SSE-S3, the only default encryption S3 server access logging writes into.
+    expected_key = {
+        "static": "content-content-key",
+        "media": "content-content-key",
+        "uploads": "keys-data",
+        "logs": None,
+    }[role]
+    if expected_key is None:
+        assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    else:
+        key = run.one("aws:kms/key:Key", expected_key).state["arn"]
+        assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key}
+        assert rule["bucketKeyEnabled"] is True
     versioning = linked(run, "aws:s3/bucketVersioning:BucketVersioning", target)[0].inputs
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
     rules = linked(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", target)[0].inputs["rules"]

@@ -56,6 +56,7 @@ from poller.loop import Poller, PollerSettings  # noqa: E402
 from poller.mapping import NeptuneLookups  # noqa: E402
 from poller.sink import SqsFifoSink  # noqa: E402
 from poller.stream import NeptuneStreamReader  # noqa: E402
+from shared.environment import NotifierEnvironment, PlatformApplications  # noqa: E402
 from shared.graph import model, queries  # noqa: E402
 from shared.graph.repository import GraphRepository  # noqa: E402
 from shared.graph.service import SocialService  # noqa: E402
@@ -342,12 +343,17 @@ def backend(executor: EmbeddedExecutor, monkeypatch: pytest.MonkeyPatch) -> Iter
             )
             monkeypatch.setattr(poller_handler, "_poller", lambda: poller)
             # Push is off (no platform applications): in-app delivery is what is checked.
-            for name, value in {
-                "GRAPHQL_URL": appsync.url,
-                "DEVICES_TABLE": DEVICES,
-                "IDEMPOTENCY_TABLE": IDEMPOTENCY,
-                "PLATFORM_APPLICATIONS": "{}",
-            }.items():
+            # Rendered by the notifier's own contract class, as its component renders it.
+            environment = NotifierEnvironment(
+                graphql_url=appsync.url,
+                graphql_region=REGION,
+                devices_table=DEVICES,
+                idempotency_table=IDEMPOTENCY,
+                idempotency_ttl_seconds=86_400,
+                push=PlatformApplications(),
+            ).to_environment()
+            for name, value in environment.items():
+                assert isinstance(value, str)
                 monkeypatch.setenv(name, value)
             notifier._service.cache_clear()
             polls = iter(range(1, 100))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from typing import Any
 
 import pytest
 
 from components.identity import IdentitySettings
 from components.validation import ArgsError
-from offline.runner import ProgramRun
+from offline.runner import REPO_ROOT, ProgramRun
+from tests.iam_simulation import allows
 
 POOL = "aws:cognito/userPool:UserPool"
 CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
@@ -118,7 +121,9 @@ def test_authenticated_role_trusts_only_this_pools_signed_in_identities(run: Pro
     role = run.one("aws:iam/role:Role", "identity-authenticated-role")
     (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"Federated": "cognito-identity.amazonaws.com"}
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    # Cognito tags the session with the mapped claims: without sts:TagSession the role is
+    # never assumable once principal tags are mapped ("Using attributes for access control").
+    assert sorted(statement["Action"]) == ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
     assert statement["Condition"] == {
         "StringEquals": {"cognito-identity.amazonaws.com:aud": identity_pool.id},
         "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
@@ -130,21 +135,80 @@ def test_authenticated_role_trusts_only_this_pools_signed_in_identities(run: Pro
     assert attachment.inputs["roles"] == {"authenticated": role.state["arn"]}
 
 
-def test_signed_in_users_may_only_write_their_own_uploads_prefix(run: ProgramRun) -> None:
+def _role_documents(run: ProgramRun) -> list[dict[str, Any]]:
     role = run.one("aws:iam/role:Role", "identity-authenticated-role")
-    uploads = run.one("aws:s3/bucket:Bucket", "content-uploads")
     attached = {
         a.inputs["policyArn"]
         for a in run.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
         if a.inputs["role"] == role.state["name"]
     }
-    policies = [p for p in run.by_type("aws:iam/policy:Policy") if p.state["arn"] in attached]
-    assert len(policies) == 1 and not role.inputs.get("inlinePolicies")
-    (statement,) = json.loads(policies[0].inputs["policy"])["Statement"]
-    assert statement["Effect"] == "Allow"
-    assert statement["Action"] in (["s3:PutObject"], "s3:PutObject")
-    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-    assert resources == [uploads.state["arn"] + "/uploads/${cognito-identity.amazonaws.com:sub}/*"]
+    assert not role.inputs.get("inlinePolicies")
+    return [json.loads(p.inputs["policy"]) for p in run.by_type("aws:iam/policy:Policy") if p.state["arn"] in attached]
+
+
+def _session_context(run: ProgramRun, sub: str) -> dict[str, Any]:
+    """The request context of a signed-in user's role session: the tags Cognito maps from the
+    user pool ID token's claims (principal tag -> claim), with this user's ``sub`` claim."""
+    identity_pool = run.one(IDENTITY_POOL, "identity-identity-pool")
+    (provider,) = identity_pool.inputs["cognitoIdentityProviders"]
+    (mapping,) = [
+        m
+        for m in run.by_type("aws:cognito/identityPoolProviderPrincipalTag:IdentityPoolProviderPrincipalTag")
+        if m.inputs["identityPoolId"] == identity_pool.id
+    ]
+    assert mapping.inputs["identityProviderName"] == provider["providerName"]
+    assert mapping.inputs.get("useDefaults") is False
+    claims = {"sub": sub, "aud": provider["clientId"]}
+    return {f"aws:PrincipalTag/{tag}": claims[claim] for tag, claim in mapping.inputs["principalTags"].items()} | {
+        "kms:ViaService": "s3.eu-west-1.amazonaws.com"
+    }
+
+
+def _thumbnailer_upload_key() -> re.Pattern[str]:
+    """The keys the thumbnailer accepts, from its own code (functions/ is its package root)."""
+    functions = str(REPO_ROOT / "functions")
+    if functions not in sys.path:
+        sys.path.insert(0, functions)
+    from thumbnailer.app import UPLOAD_KEY
+
+    return UPLOAD_KEY
+
+
+def test_signed_in_users_may_only_write_their_own_uploads_prefix(run: ProgramRun) -> None:
+    """What the thumbnailer accepts: ``uploads/<user pool sub>/<uuid>.<ext>``, attributed to that sub."""
+    uploads = run.one("aws:s3/bucket:Bucket", "content-uploads").state["arn"]
+    sub, other = "0b8f1c2e-7d44-4a4f-9c1b-2f6e5a7d8c90", "5d1e9a37-2b6c-4f08-8e3a-9c7b1d2e4f60"
+    key = f"uploads/{sub}/4c2a7e51-93b8-4d6f-a0e2-6b1f8c3d9e74.jpg"
+    match = _thumbnailer_upload_key().match(key)
+    assert match is not None and match["sub"] == sub
+    documents = _role_documents(run)
+    context = _session_context(run, sub)
+    assert allows(documents, "s3:PutObject", f"{uploads}/{key}", context)
+    # Near misses: another user's prefix, outside uploads/, and the identity id (not a sub).
+    assert not allows(documents, "s3:PutObject", f"{uploads}/uploads/{other}/x.jpg", context)
+    assert not allows(documents, "s3:PutObject", f"{uploads}/media/{sub}/x.jpg", context)
+    identity_id = "eu-west-1:1f7c5b3a-0d2e-4e6f-8a9b-3c4d5e6f7a8b"
+    assert not allows(documents, "s3:PutObject", f"{uploads}/uploads/{identity_id}/x.jpg", context)
+    assert not allows(documents, "s3:GetObject", f"{uploads}/{key}", context)
+
+
+def test_signed_in_users_may_encrypt_their_upload_with_the_uploads_key_through_s3_only(run: ProgramRun) -> None:
+    """SSE-KMS PutObject: S3 calls kms:GenerateDataKey as the caller, on the bucket's key."""
+    uploads = run.one("aws:s3/bucket:Bucket", "content-uploads")
+    (encryption,) = [
+        e
+        for e in run.by_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+        if uploads.urn in e.property_dependencies["bucket"]
+    ]
+    key = encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+    documents = _role_documents(run)
+    context = _session_context(run, "0b8f1c2e-7d44-4a4f-9c1b-2f6e5a7d8c90")
+    assert allows(documents, "kms:GenerateDataKey", key, context)
+    direct = {k: v for k, v in context.items() if k != "kms:ViaService"}
+    assert not allows(documents, "kms:GenerateDataKey", key, direct), "only through S3"
+    assert not allows(documents, "kms:Decrypt", key, context)
+    other_key = run.one("aws:kms/key:Key", "keys-logs").state["arn"]
+    assert not allows(documents, "kms:GenerateDataKey", other_key, context)
 
 
 def test_outputs(run: ProgramRun) -> None:
@@ -164,3 +228,18 @@ def test_outputs(run: ProgramRun) -> None:
 def test_settings_reject(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ArgsError, match=message):
         IdentitySettings(**changes)
+
+
+def test_uploads_bucket_and_its_key_come_together() -> None:
+    from components.context import DeploymentContext
+    from components.identity import IdentityArgs
+
+    context = DeploymentContext(account_id="123456789012", region="eu-west-1", partition="aws", prefix="p-dev")
+    with pytest.raises(ArgsError, match=r"^uploads_key_arn: pass the uploads bucket and its KMS key together"):
+        IdentityArgs(
+            context=context,
+            settings=IdentitySettings(),
+            trigger_function_arn="arn",
+            trigger_function_name="fn",
+            uploads_bucket_arn="arn:aws:s3:::uploads",
+        )

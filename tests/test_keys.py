@@ -6,6 +6,7 @@ import fnmatch
 import json
 from typing import Any
 
+from offline.mocks import RecordedResource
 from offline.runner import ProgramRun
 
 KEY = "aws:kms/key:Key"
@@ -31,9 +32,16 @@ def test_keys_rotate_and_wait_before_deletion(run: ProgramRun, config: dict[str,
         assert key.protect is config["keys"]["protect"]
 
 
+def _key_policy(run: ProgramRun, key: RecordedResource) -> dict[str, Any]:
+    """The inline policy, or the aws.kms.KeyPolicy that replaces it (the content key's)."""
+    attached = [p for p in run.by_type("aws:kms/keyPolicy:KeyPolicy") if p.inputs["keyId"] == key.id]
+    document: dict[str, Any] = json.loads(attached[0].inputs["policy"] if attached else key.inputs["policy"])
+    return document
+
+
 def test_key_policies_name_their_principals(run: ProgramRun) -> None:
     for key in run.by_type(KEY):
-        statements = json.loads(key.inputs["policy"])["Statement"]
+        statements = _key_policy(run, key)["Statement"]
         for statement in statements:
             assert "*" not in _principals(statement)
         assert statements[0]["Principal"] == {"AWS": ACCOUNT_ROOT}

@@ -29,24 +29,9 @@ from tests.runtime_flows_tally import STACKS_SEEN, TALLY
 #: Defects other branches are fixing: the flow is declared as AWS defines it, and fails until
 #: the fix merges (strict: the lead removes the marker at merge).
 KNOWN_DEFECTS: tuple[tuple[str, str, str, str], ...] = (
-    (
-        "cloudfront.amazonaws.com",
-        "kms:Decrypt",
-        "",
-        "the data key's policy has no statement for CloudFront's service principal (OAC on SSE-KMS); fixed on branch fix-media",
-    ),
-    (
-        "identity-authenticated-role",
-        "s3:PutObject",
-        "",
-        "the identity pool role writes under the identity id, not the user-pool sub the thumbnailer reads; fixed on branch fix-media",
-    ),
-    (
-        "identity-authenticated-role",
-        "kms:GenerateDataKey",
-        "",
-        "the identity pool role has no grant on the uploads bucket's data key; fixed on branch fix-media",
-    ),
+    # (caller contains, action, resource contains, "<defect>; fixed on branch <x>"). Empty since
+    # fix-media and fix-gov merged: CloudFront's KMS grant on its origins' key, the Scheduler
+    # trust on the schedule group, the identity pool's uploads under the user-pool sub and its key.
 )
 
 

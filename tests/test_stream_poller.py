@@ -429,3 +429,39 @@ def test_environment_is_parsed_once_into_clients(aws: dict[str, Any], monkeypatc
     app._poller.cache_clear()
     assert app._poller() is app._poller()
     app._poller.cache_clear()
+
+
+def test_lookups_read_the_writer_that_serves_the_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replica lags the writer: a vertex named by a record committed moments ago may not
+    be on a reader yet, and the poller would drop that notification as "vertex gone". So
+    the lookups go to the same (writer) endpoint the stream is read from."""
+    from poller import handler as poller_handler
+    from shared.environment import StreamPollerEnvironment
+
+    aws_env(monkeypatch, "stream_poller")
+    variables = {
+        "CHECKPOINT_TABLE": "checkpoints",
+        "QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/events.fifo",
+        "NEPTUNE_WRITER_ENDPOINT": "writer.cluster-x.eu-west-1.neptune.amazonaws.com",
+        "NEPTUNE_READER_ENDPOINT": "reader.cluster-ro-x.eu-west-1.neptune.amazonaws.com",
+        "NEPTUNE_PORT": "8182",
+        "STREAM_PAGE_LIMIT": "1000",
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    env = StreamPollerEnvironment.from_environment(variables)
+    endpoints: list[str] = []
+    real_client = poller_handler.boto3.client
+
+    def client(service: str, **kwargs: Any) -> Any:
+        if service == "neptunedata":
+            endpoints.append(kwargs["endpoint_url"])
+        return real_client(service, **kwargs)
+
+    monkeypatch.setattr(poller_handler.boto3, "client", client)
+    poller_handler._poller.cache_clear()
+    try:
+        poller_handler._poller()
+    finally:
+        poller_handler._poller.cache_clear()
+    assert endpoints and set(endpoints) == {env.neptune.writer_url}

@@ -213,13 +213,17 @@ def stack_policies(run: ProgramRun, account: str) -> StackPolicies:
         resource_policies.append(
             (f"arn:aws:s3:::{bucket_policy.inputs['bucket']}", bucket_policy.name, _doc(bucket_policy.inputs["policy"]))
         )
+    # A key's policy is its aws.kms.KeyPolicy when one exists: it replaces the inline one.
+    key_policies: dict[str, tuple[str, dict[str, Any]]] = {}
     for key in of("aws:kms/key:Key"):
         if key.inputs.get("policy"):
-            resource_policies.append((aws_shape(str(key.state["arn"])), key.name, _doc(key.inputs["policy"])))
+            key_policies[aws_shape(str(key.state["arn"]))] = (key.name, _doc(key.inputs["policy"]))
     keys_by_id = {str(key.id): aws_shape(str(key.state["arn"])) for key in of("aws:kms/key:Key")}
     for key_policy in of("aws:kms/keyPolicy:KeyPolicy"):
         key_arn = keys_by_id.get(str(key_policy.inputs["keyId"]), aws_shape(str(key_policy.inputs["keyId"])))
-        resource_policies.append((key_arn, key_policy.name, _doc(key_policy.inputs["policy"])))
+        key_policies[key_arn] = (key_policy.name, _doc(key_policy.inputs["policy"]))
+    for key_arn, (owner, document) in key_policies.items():
+        resource_policies.append((key_arn, owner, document))
     for queue_policy in of("aws:sqs/queuePolicy:QueuePolicy"):
         document = _doc(queue_policy.inputs["policy"])
         # A queue policy names its own queue in every statement (the queue URL is not an ARN).

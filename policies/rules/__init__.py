@@ -13,6 +13,7 @@ from policies.rules import (
     cloudfront,
     cloudtrail,
     cognito,
+    deployability,
     dynamodb,
     iam,
     kms,
@@ -46,6 +47,7 @@ MODULES = (
     cloudtrail,
     alarms,
     pulumi_,
+    deployability,
 )
 
 

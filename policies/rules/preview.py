@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from policies.core import (
     COMPLIANCE,
+    DEPLOYABILITY,
     REGISTRY,
     SECURITY,
     Settings,
@@ -24,7 +25,11 @@ from policies.core import (
     stack_rule,
 )
 
-UNKNOWN_POLICY = {SECURITY: "preview-unknown-security-inputs", COMPLIANCE: "preview-unknown-compliance-inputs"}
+UNKNOWN_POLICY = {
+    SECURITY: "preview-unknown-security-inputs",
+    COMPLIANCE: "preview-unknown-compliance-inputs",
+    DEPLOYABILITY: "preview-unknown-deployability-inputs",
+}
 
 
 def unknown_findings(stack: Stack, pack: str) -> Iterator[Violation]:
@@ -77,3 +82,13 @@ def security_unknowns(stack: Stack, _: Settings) -> Iterator[StackFinding]:
 )
 def compliance_unknowns(stack: Stack, _: Settings) -> Iterator[StackFinding]:
     yield from _report(stack, COMPLIANCE)
+
+
+@stack_rule(
+    UNKNOWN_POLICY[DEPLOYABILITY],
+    pack=DEPLOYABILITY,
+    description="No deployability-pack control is left undecided because an input is unknown at preview or an opaque secret.",
+    **_META,  # type: ignore[arg-type]
+)
+def deployability_unknowns(stack: Stack, _: Settings) -> Iterator[StackFinding]:
+    yield from _report(stack, DEPLOYABILITY)

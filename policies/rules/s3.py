@@ -170,7 +170,7 @@ def tls_only(stack: Stack, _: Settings) -> Iterator[StackFinding]:
     other=["awsguard:s3-bucket-logging-enabled"],
 )
 def access_logging(stack: Stack, _: Settings) -> Iterator[StackFinding]:
-    targets = {t.urn for log in stack.of(*LOGGING) for t in stack.linked(log, "targetBucket", *BUCKET_TYPES)}
+    targets = access_log_targets(stack)
 
     def judge(bucket: Res, logs: list[Res]) -> Iterator[str]:
         if not logs and bucket.urn not in targets:
@@ -225,12 +225,30 @@ def lifecycle(stack: Stack, _: Settings) -> Iterator[StackFinding]:
     yield from _per_bucket(stack, LIFECYCLE, judge)
 
 
+#: S3 server access logging writes only into buckets whose default encryption is SSE-S3:
+#: "Enabling Amazon S3 server access logging", Amazon S3 User Guide,
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
+#: (the destination bucket may use default encryption only with SSE-S3; SSE-KMS is not supported).
+SSE_S3 = "AES256"
+
+
+def access_log_targets(stack: Stack) -> set[str]:
+    """URNs of the buckets some ``BucketLogging`` of the stack delivers server access logs into."""
+    return {t.urn for log in stack.of(*LOGGING) for t in stack.linked(log, "targetBucket", *BUCKET_TYPES)}
+
+
 @stack_rule(
     "s3-bucket-sse-kms",
     pack=SECURITY,
-    description="Every bucket declares default encryption with SSE-KMS, a customer-managed key and S3 Bucket Keys.",
+    description=(
+        "Every bucket declares default encryption with SSE-KMS, a customer-managed key and S3 Bucket Keys; "
+        "a server access log target uses SSE-S3, the only default encryption S3 log delivery supports."
+    ),
     severity="high",
-    remediation="Add aws.s3.BucketServerSideEncryptionConfiguration with sse_algorithm='aws:kms', kms_master_key_id=<CMK>.arn, bucket_key_enabled=True.",
+    remediation=(
+        "Add aws.s3.BucketServerSideEncryptionConfiguration with sse_algorithm='aws:kms', kms_master_key_id=<CMK>.arn, "
+        "bucket_key_enabled=True; for a bucket that receives S3 server access logs, sse_algorithm='AES256'."
+    ),
     category="encryption",
     rows=[42, 43],
     fsbp=["S3.17"],
@@ -242,17 +260,25 @@ def lifecycle(stack: Stack, _: Settings) -> Iterator[StackFinding]:
     ],
 )
 def sse_kms(stack: Stack, _: Settings) -> Iterator[StackFinding]:
+    log_targets = access_log_targets(stack)
+
     def judge(bucket: Res, configs: list[Res]) -> Iterator[str]:
         if not configs:
             yield f"{bucket.label}: no default encryption configuration"
         for config in configs:
-            for index, rule in enumerate(config.items("rules")):
-                default = rule.get("applyServerSideEncryptionByDefault") or {} if isinstance(rule, dict) else {}
-                if default.get("sseAlgorithm") not in ("aws:kms", "aws:kms:dsse"):
-                    yield f"{bucket.label}: rule #{index + 1} uses {default.get('sseAlgorithm')!r}, not SSE-KMS"
-                elif default.get("kmsMasterKeyId") in (None, ""):
+            for index, _rule in enumerate(config.items("rules")):
+                default = f"rules.{index}.applyServerSideEncryptionByDefault"
+                algorithm = config.req(f"{default}.sseAlgorithm")
+                if algorithm == SSE_S3 and bucket.urn in log_targets:
+                    continue  # S3 server access logging refuses any other default encryption
+                if algorithm not in ("aws:kms", "aws:kms:dsse"):
+                    yield f"{bucket.label}: rule #{index + 1} uses {algorithm!r}, not SSE-KMS" + (
+                        " (SSE-S3 is accepted only on a server access log target)" if algorithm == SSE_S3 else ""
+                    )
+                    continue
+                if config.get(f"{default}.kmsMasterKeyId") in (None, ""):  # unknown at preview: a computed key ARN
                     yield f"{bucket.label}: rule #{index + 1} uses the AWS-managed aws/s3 key"
-                if not rule.get("bucketKeyEnabled"):
+                if not config.flag(f"rules.{index}.bucketKeyEnabled"):
                     yield f"{bucket.label}: rule #{index + 1} does not enable S3 Bucket Keys"
 
     yield from _per_bucket(stack, SSE, judge)

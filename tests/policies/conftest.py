@@ -97,6 +97,8 @@ class R:
     deps: dict[str, list[str]] = field(default_factory=dict)
     protect: bool = False
     parent: str | None = None
+    #: Names of resources in ``depends_on`` (dependencies without a property).
+    depends_on: list[str] = field(default_factory=list)
 
     @property
     def urn(self) -> str:
@@ -124,6 +126,7 @@ def stack_args(resources: list[R], config: Mapping[str, Any] | None = None) -> S
             # Like the engine: dependencies on resources outside the set are dropped.
             target.property_dependencies[prop] = [built[n] for n in names if n in built]
             target.dependencies += [built[n] for n in names if n in built]
+        target.dependencies += [built[n] for n in r.depends_on if n in built]
         if r.parent is not None:
             target.parent = built[by_name[r.parent].name]
     return StackValidationArgs(list(built.values()), dict(config) if config is not None else None)

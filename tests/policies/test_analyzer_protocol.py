@@ -18,7 +18,7 @@ import grpc  # type: ignore[import-untyped]
 import pytest
 from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped]
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
-from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE
+from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 
 POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
 CLUSTER = "aws:neptune/cluster:Cluster"
@@ -137,3 +137,51 @@ def test_stack_policy_over_the_protocol(security_pack: analyzer_pb2_grpc.Analyze
     response = security_pack.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[cluster]))
     found = [d for d in response.diagnostics if d.policyName == "neptune-sg-ingress-from-security-groups"]
     assert found and found[0].urn == URN
+
+
+ROLE = "aws:iam/role:Role"
+ROLE_URN = "urn:pulumi:prod::backend::aws:iam/role:Role::scheduler-role"
+
+
+def _scheduler_role(source_arn: str) -> analyzer_pb2.AnalyzerResource:
+    trust = (
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": '
+        '"scheduler.amazonaws.com"}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": '
+        f'{{"aws:SourceArn": "{source_arn}"}}}}}}]}}'
+    )
+    return analyzer_pb2.AnalyzerResource(
+        type=ROLE, urn=ROLE_URN, name="scheduler-role", properties=_struct({"assumeRolePolicy": trust})
+    )
+
+
+def test_deployability_pack_over_the_protocol() -> None:
+    with running_pack("deployability") as stub:
+        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+        assert info.name == "mobile-backend-deployability"
+        policy = next(p for p in info.policies if p.name == "service-trust-conditions-are-sent")
+        assert policy.policy_type == analyzer_pb2.POLICY_TYPE_STACK
+        assert policy.framework.specification.startswith("https://docs.aws.amazon.com/")
+        assert "exemptions" in policy.configSchema.properties
+        _configure(stub, {})
+
+        def trust_findings(resource: analyzer_pb2.AnalyzerResource, name: str) -> list[analyzer_pb2.AnalyzeDiagnostic]:
+            response = stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[resource]))
+            return [d for d in response.diagnostics if d.policyName == name]
+
+        # Scheduler sends the schedule group's ARN, so a schedule ARN makes the role unassumable.
+        bad = trust_findings(
+            _scheduler_role("arn:aws:scheduler:eu-west-1:1:schedule/default/poller"),
+            "service-trust-conditions-are-sent",
+        )
+        assert len(bad) == 1 and bad[0].urn == ROLE_URN and bad[0].enforcementLevel == analyzer_pb2.MANDATORY
+        good = _scheduler_role("arn:aws:scheduler:eu-west-1:1:schedule-group/default")
+        assert trust_findings(good, "service-trust-conditions-are-sent") == []
+        unknown = analyzer_pb2.AnalyzerResource(
+            type=ROLE,
+            urn=ROLE_URN,
+            name="scheduler-role",
+            properties=_struct({"assumeRolePolicy": UNKNOWN_STRING_VALUE}),
+        )
+        assert trust_findings(unknown, "service-trust-conditions-are-sent") == [], "the rule itself cannot decide"
+        undecided = trust_findings(unknown, "preview-unknown-deployability-inputs")
+        assert len(undecided) == 1 and "unknown during preview" in undecided[0].message

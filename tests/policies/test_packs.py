@@ -28,7 +28,9 @@ def test_every_policy_carries_its_metadata() -> None:
         names.add(rule.name)
         assert rule.name == rule.name.lower() and " " not in rule.name and "_" not in rule.name
         assert rule.description and rule.remediation
-        assert rule.rows, f"{rule.name} names no CONTROLS row"
+        # Security and compliance rules implement CONTROLS rows; deployability rules have no
+        # framework ("none: gap") and name the AWS page that defines what they check instead.
+        assert rule.rows or rule.doc_url.startswith("https://docs.aws.amazon.com/"), f"{rule.name} names no source"
         assert rule.control_ids
         assert rule.framework.reference
 
@@ -127,5 +129,15 @@ def test_dev_relaxes_only_cost_driven_resilience() -> None:
         "appsync-introspection-disabled",
         "preview-unknown-security-inputs",
         "preview-unknown-compliance-inputs",
+        "preview-unknown-deployability-inputs",
     }
     assert deliberate <= relaxed
+
+
+def test_deployability_is_mandatory_in_both_stacks_except_preview_unknowns() -> None:
+    # A dev stack that cannot deploy or whose features are dead is no use either; only the
+    # fail-closed preview policy is advisory in dev, as in the other packs (new resources).
+    dev, prod = load("dev"), load("prod")
+    rules = rules_of("deployability")
+    assert all(prod.level(r) == "mandatory" for r in rules)
+    assert {r.name for r in rules if dev.level(r) != "mandatory"} == {"preview-unknown-deployability-inputs"}

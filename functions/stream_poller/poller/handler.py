@@ -35,12 +35,14 @@ def _poller() -> Poller:
     env = StreamPollerEnvironment.from_environment()
     # Our own backoff handles throttling; keep botocore's retries short so time is not lost in them.
     neptune_config = Config(retries={"max_attempts": 2, "mode": "standard"}, read_timeout=20, connect_timeout=5)
+    # Streams are served by the writer; so are the lookups. A read replica lags the writer
+    # (Neptune "Replication lag"), so a vertex named by a just-committed stream record may not
+    # be on a reader yet, and its notification would be dropped as "vertex gone".
+    writer = boto3.client("neptunedata", endpoint_url=env.neptune.writer_url, config=neptune_config)
     return Poller(
         store=DynamoDBCheckpointStore(boto3.client("dynamodb"), env.checkpoint_table),
-        stream=NeptuneStreamReader(
-            boto3.client("neptunedata", endpoint_url=env.neptune.writer_url, config=neptune_config)
-        ),
-        lookups=NeptuneLookups(boto3.client("neptunedata", endpoint_url=env.neptune.reader_url, config=neptune_config)),
+        stream=NeptuneStreamReader(writer),
+        lookups=NeptuneLookups(writer),
         sink=SqsFifoSink(boto3.client("sqs"), env.queue_url),
         settings=PollerSettings(page_limit=env.page_limit),
         now_ms=lambda: int(time.time() * 1000),

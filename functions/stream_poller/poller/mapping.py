@@ -148,8 +148,8 @@ def map_transactions(transactions: Sequence[Transaction], lookups: GraphLookups)
 
 
 class NeptuneLookups:
-    """The lookups as openCypher on the reader endpoint (``neptunedata`` client), at most
-    ``page_size`` ids or rows per request."""
+    """The lookups as openCypher on the writer endpoint (``neptunedata`` client: a replica
+    may not have the stream's latest commits yet), at most ``page_size`` ids or rows per request."""
 
     def __init__(self, client: Any, *, page_size: int = 1000) -> None:
         self._client = client

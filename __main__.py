@@ -41,6 +41,7 @@ from components.rest_api import RestApi, RestApiArgs, RestApiSettings
 from components.secrets import Secrets, SecretsArgs, SecretsSettings
 from components.validation import ArgsError
 from components.web_firewall import WebFirewall, WebFirewallArgs, WebFirewallSettings
+from offline.flows.model import Flow, declare
 
 # isort: split
 # The functions' environment contracts, the module their handlers import: importing
@@ -131,7 +132,6 @@ def graph_functions(
                         "neptune-db:ReadDataViaQuery",
                         "neptune-db:WriteDataViaQuery",
                         "neptune-db:DeleteDataViaQuery",
-                        "neptune-db:GetQueryStatus",
                     ],
                     cluster_arn,
                 )
@@ -169,6 +169,42 @@ def graph_functions(
             vpc=vpc,
             tags=tags,
             **settings.auth_triggers.function_args(),
+        ),
+    )
+    # Runtime flows of the two functions' code (functions/shared/graph/client.py): openCypher
+    # over HTTPS with IAM auth. Neptune user guide, "IAM actions for accessing data in a Neptune
+    # DB cluster": reads need ReadDataViaQuery, CREATE/MERGE/SET WriteDataViaQuery, DELETE
+    # DeleteDataViaQuery, with neptune-db:QueryLanguage = opencypher.
+    neptune_doc = "https://docs.aws.amazon.com/neptune/latest/userguide/iam-dp-actions.html"
+    opencypher = {"neptune-db:QueryLanguage": "opencypher"}
+    declare(
+        *(
+            Flow(
+                caller=graph_api.role.arn,
+                action=action,
+                resource=cluster_arn,
+                context=opencypher,
+                purpose=purpose,
+                doc=neptune_doc,
+                function="graph_api",
+            )
+            for action, purpose in (
+                ("neptune-db:ReadDataViaQuery", "feed, profile and follower queries"),
+                ("neptune-db:WriteDataViaQuery", "posts, follows, likes and comments"),
+                ("neptune-db:DeleteDataViaQuery", "unfollow, unlike, deleting posts and comments"),
+            )
+        ),
+        *(
+            Flow(
+                caller=auth_triggers.role.arn,
+                action=action,
+                resource=cluster_arn,
+                context=opencypher,
+                purpose="post confirmation MERGEs the User vertex",
+                doc=neptune_doc,
+                function="auth_triggers",
+            )
+            for action in ("neptune-db:ReadDataViaQuery", "neptune-db:WriteDataViaQuery")
         ),
     )
     return graph_api, auth_triggers

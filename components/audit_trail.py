@@ -20,6 +20,7 @@ from components.secure_bucket import (
 )
 from components.secure_topic import TopicSpec, secure_topic
 from components.validation import ArgsError, require_int_range, require_log_retention
+from offline.flows.model import Flow, declare
 
 
 def trail_name(ctx: DeploymentContext) -> str:
@@ -265,8 +266,104 @@ class AuditTrail(pulumi.ComponentResource):
                 depends_on=[*trail_bucket.ready, delivery_topic.policy, delivery_role, delivery_attachment],
             ),
         )
+        self._declare_flows(args, this_trail, access_logs.arn, trail_bucket.arn, delivery_role.arn)
         self.register_outputs(
             {"trailArn": self.trail.arn, "bucketName": self.bucket.id, "logGroupName": self.log_group.name}
+        )
+
+    def _declare_flows(
+        self,
+        args: AuditTrailArgs,
+        this_trail: str,
+        access_logs_arn: pulumi.Output[str],
+        trail_bucket_arn: pulumi.Output[str],
+        delivery_role_arn: pulumi.Output[str],
+    ) -> None:
+        """CloudTrail's runtime flows. CloudTrail user guide: "Amazon S3 bucket policy for
+        CloudTrail" (aws:SourceArn = the trail, x-amz-acl bucket-owner-full-control), "Configure
+        AWS KMS key policies for CloudTrail" (CloudTrail itself calls kms:GenerateDataKey with the
+        encryption context aws:cloudtrail:arn, and DescribeKey), "Amazon SNS topic policy for
+        CloudTrail", and "Sending events to CloudWatch Logs" (CloudTrail assumes the delivery role)."""
+        ctx = args.context
+        source = {"aws:SourceArn": this_trail, "aws:SourceAccount": ctx.account_id}
+        bucket_doc = (
+            "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html"
+        )
+        kms_doc = "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html"
+        cloudtrail = ctx.service_principal("cloudtrail")
+        declare(
+            Flow(
+                caller=cloudtrail,
+                action="s3:GetBucketAcl",
+                resource=trail_bucket_arn,
+                context=source,
+                purpose="CloudTrail checks the bucket before delivering",
+                doc=bucket_doc,
+            ),
+            Flow(
+                caller=cloudtrail,
+                action="s3:PutObject",
+                resource=pulumi.Output.concat(
+                    trail_bucket_arn, f"/AWSLogs/{ctx.account_id}/CloudTrail/{ctx.region}/log-file.json.gz"
+                ),
+                context={**source, "s3:x-amz-acl": "bucket-owner-full-control"},
+                purpose="CloudTrail delivers log files",
+                doc=bucket_doc,
+                kms_by_caller=True,
+            ),
+            *(
+                Flow(
+                    caller=cloudtrail,
+                    action=action,
+                    resource=args.audit_key_arn,
+                    context={**source, **extra},
+                    purpose="CloudTrail encrypts its log files with the audit key",
+                    doc=kms_doc,
+                )
+                for action, extra in (
+                    ("kms:GenerateDataKey", {"kms:EncryptionContext:aws:cloudtrail:arn": this_trail}),
+                    ("kms:DescribeKey", {}),
+                )
+            ),
+            Flow(
+                caller=cloudtrail,
+                action="sns:Publish",
+                resource=self.notification_topic.arn,
+                context=source,
+                purpose="one notification per delivered log file",
+                doc="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-permissions-for-sns-notifications.html",
+            ),
+            Flow(
+                caller=cloudtrail,
+                action="sts:AssumeRole",
+                resource=delivery_role_arn,
+                context=source,
+                purpose="CloudTrail sends events to the trail's log group",
+                doc="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html",
+            ),
+            *(
+                Flow(
+                    caller=delivery_role_arn,
+                    action=action,
+                    resource=pulumi.Output.concat(
+                        self.log_group.arn, f":log-stream:{ctx.account_id}_CloudTrail_{ctx.region}"
+                    ),
+                    purpose="trail events into the log group (the CIS metric filters read them)",
+                    doc="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html",
+                )
+                for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+            ),
+            Flow(
+                caller="logging.s3.amazonaws.com",
+                action="s3:PutObject",
+                resource=pulumi.Output.concat(
+                    access_logs_arn, "/", trail_bucket_arn.apply(lambda a: a.split(":::")[-1]), "/log-object"
+                ),
+                context={"aws:SourceArn": trail_bucket_arn, "aws:SourceAccount": ctx.account_id},
+                purpose="server access logs of the trail bucket",
+                broad="the access-log bucket takes the stack's buckets by name pattern (the trail and Config buckets)",
+                doc="https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html",
+            ),
         )
 
     def _delivery_role(

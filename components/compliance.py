@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from components.context import DeploymentContext
 from components.secure_bucket import BucketSpec, Lifecycle, access_log_delivery_statement, secure_bucket
 from components.validation import require_choice, require_int_range
+from offline.flows.model import Flow, declare
 
 DELIVERY_FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
 #: The values the cw-loggroup-retention-period-check rule accepts for MinRetentionTime.
@@ -312,6 +313,35 @@ class Compliance(pulumi.ComponentResource):
             self,
         )
         delivery_bucket.attach_policy(config_statements(delivery_bucket.arn))
+        # Runtime flows: AWS Config developer guide, "Permissions for the Amazon S3 bucket for the
+        # AWS Config delivery channel" (config.amazonaws.com, aws:SourceAccount, the
+        # bucket-owner-full-control ACL) and "Permissions for the KMS key" (Config encrypts the
+        # objects with the delivery channel's key).
+        config_doc = "https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html"
+        this_account = {"aws:SourceAccount": ctx.account_id}
+        declare(
+            *(
+                Flow(
+                    caller=ctx.service_principal("config"),
+                    action=action,
+                    resource=delivery_bucket.arn,
+                    context=this_account,
+                    purpose="Config checks the delivery bucket",
+                    doc=config_doc,
+                )
+                for action in ("s3:GetBucketAcl", "s3:ListBucket")
+            ),
+            Flow(
+                caller=ctx.service_principal("config"),
+                action="s3:PutObject",
+                resource=pulumi.Output.concat(
+                    delivery_bucket.arn, f"/AWSLogs/{ctx.account_id}/Config/{ctx.region}/snapshot.json.gz"
+                ),
+                context={**this_account, "s3:x-amz-acl": "bucket-owner-full-control"},
+                purpose="configuration snapshots and history",
+                doc=config_doc,
+            ),
+        )
 
         self.recorder = aws.cfg.Recorder(
             f"{name}-recorder",

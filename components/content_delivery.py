@@ -14,6 +14,7 @@ from components.context import DeploymentContext
 from components.secure_bucket import BucketSpec, LifecycleRule, SecureBucket, secure_bucket
 from components.validation import ArgsError, require_choice, require_int_range
 from components.web_firewall import CLOUDFRONT_REGION, WebFirewall, WebFirewallArgs, WebFirewallSettings
+from offline.flows.model import Flow, declare
 
 #: CloudFront's managed "CachingOptimized" cache policy (no cookies, headers or query strings in the key).
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -320,6 +321,40 @@ class ContentDelivery(pulumi.ComponentResource):
         self.uploads.attach_policy([])
         self.content_key_policy = self._content_key_policy(name, args)
         self._standard_logging(name, args)
+        # Runtime flows. CloudFront developer guide, "Restricting access to an Amazon S3 origin":
+        # OAC fetches as cloudfront.amazonaws.com with AWS:SourceArn = the distribution's ARN, and
+        # on an SSE-KMS bucket S3 calls kms:Decrypt for it (the key policy must allow the service
+        # principal for that distribution). S3 user guide, "Enabling Amazon S3 server access
+        # logging": logging.s3.amazonaws.com writes with aws:SourceArn = the source bucket.
+        oac_doc = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-s3.html"
+        access_logs_doc = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html"
+        declare(
+            *(
+                Flow(
+                    caller="cloudfront.amazonaws.com",
+                    action="s3:GetObject",
+                    resource=pulumi.Output.concat(bucket.arn, key),
+                    context={"aws:SourceArn": self.distribution.arn, "aws:SourceAccount": ctx.account_id},
+                    purpose=f"the CDN serves {role} objects through OAC",
+                    doc=oac_doc,
+                )
+                for role, bucket, key in (
+                    ("static", self.static, "/index.html"),
+                    ("media", self.media, f"/{MEDIA_PREFIX}user-sub/photo-300.webp"),
+                )
+            ),
+            *(
+                Flow(
+                    caller="logging.s3.amazonaws.com",
+                    action="s3:PutObject",
+                    resource=pulumi.Output.concat(self.logs.arn, f"/s3-access/{role}/log-object"),
+                    context={"aws:SourceArn": bucket.arn, "aws:SourceAccount": ctx.account_id},
+                    purpose=f"server access logs of the {role} bucket",
+                    doc=access_logs_doc,
+                )
+                for role, bucket in (("static", self.static), ("uploads", self.uploads), ("media", self.media))
+            ),
+        )
         self.register_outputs(
             {
                 "distributionDomainName": self.distribution.domain_name,
@@ -587,6 +622,22 @@ class ContentDelivery(pulumi.ComponentResource):
                     },
                 },
             ]
+        )
+        # CloudFront developer guide, "Configure standard logging (v2)": delivery.logs.amazonaws.com
+        # writes to S3 with aws:SourceArn = the delivery source and the bucket-owner-full-control ACL.
+        declare(
+            Flow(
+                caller="delivery.logs.amazonaws.com",
+                action="s3:PutObject",
+                resource=pulumi.Output.concat(self.logs.arn, f"/{prefix}/log-object.parquet"),
+                context={
+                    "aws:SourceArn": source.arn,
+                    "aws:SourceAccount": ctx.account_id,
+                    "s3:x-amz-acl": "bucket-owner-full-control",
+                },
+                purpose="CloudFront access logs (standard logging v2)",
+                doc="https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging.html",
+            )
         )
         aws.cloudwatch.LogDelivery(
             f"{name}-access-log-delivery",

@@ -13,12 +13,15 @@ import pulumi_aws as aws
 from components.appsync_schema import RootFields, SchemaError, read_schema, root_fields
 from components.context import DeploymentContext
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
+from offline.flows.model import Flow, declare
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = REPO_ROOT / "api" / "schema.graphql"
 RESOLVERS_DIR = REPO_ROOT / "api" / "resolvers"
 #: Field-level logging worth having (Security Hub AppSync.2 accepts ERROR or ALL).
 FIELD_LOG_LEVELS = ("ERROR", "INFO", "DEBUG", "ALL")
+#: AppSync developer guide, "Cross-service confused deputy prevention" (the SourceArn it sends).
+APPSYNC_DEPUTY_DOC = "https://docs.aws.amazon.com/appsync/latest/devguide/cross-service-confused-deputy-prevention.html"
 JS_RUNTIME = aws.appsync.ResolverRuntimeArgs(name="APPSYNC_JS", runtime_version="1.0.0")
 
 
@@ -181,6 +184,29 @@ class GraphqlApi(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(
             f"{name}-logs-policy-attach", role=logs_role.name, policy_arn=logs_policy.arn, opts=child
         )
+        # Runtime flows: AppSync assumes its roles with aws:SourceArn = the API's ARN (AppSync
+        # developer guide, "Cross-service confused deputy prevention").
+        declare(
+            Flow(
+                caller="appsync.amazonaws.com",
+                action="sts:AssumeRole",
+                resource=logs_role.arn,
+                context={"aws:SourceArn": self.api.arn, "aws:SourceAccount": ctx.account_id},
+                purpose="AppSync writes the API's request logs",
+                doc=APPSYNC_DEPUTY_DOC,
+                broad="the API needs its log role's ARN, so the role exists first and trusts this account's APIs (apis/*)",
+            ),
+            *(
+                Flow(
+                    caller=logs_role.arn,
+                    action=action,
+                    resource=pulumi.Output.concat(self.log_group.arn, ":log-stream:requests"),
+                    purpose="the API's request and resolver logs",
+                    doc="https://docs.aws.amazon.com/appsync/latest/devguide/monitoring.html#setup-and-configuration",
+                )
+                for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+            ),
+        )
 
         self._name, self._args, self._api_name = name, args, api_name
         self.resolvers = {}
@@ -259,6 +285,23 @@ class GraphqlApi(pulumi.ComponentResource):
         )
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-{suffix}-policy-attach", role=role.name, policy_arn=policy.arn, opts=child
+        )
+        declare(
+            Flow(
+                caller="appsync.amazonaws.com",
+                action="sts:AssumeRole",
+                resource=role.arn,
+                context={"aws:SourceArn": self.api.arn, "aws:SourceAccount": ctx.account_id},
+                purpose=f"the {source_name} data source's role",
+                doc=APPSYNC_DEPUTY_DOC,
+            ),
+            Flow(
+                caller=role.arn,
+                action="lambda:InvokeFunction",
+                resource=function_arn,
+                purpose=f"direct Lambda resolvers call {description}",
+                doc="https://docs.aws.amazon.com/appsync/latest/devguide/resolver-reference-lambda-js.html",
+            ),
         )
         source = aws.appsync.DataSource(
             f"{name}-{suffix}",

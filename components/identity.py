@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components.context import DeploymentContext
 from components.validation import ArgsError, require_choice, require_int_range
+from offline.flows.model import Flow, declare
 
 MFA_MODES = ("OFF", "OPTIONAL", "ON")
 #: Cognito threat protection (formerly "advanced security"); anything but OFF needs the Plus feature plan.
@@ -285,6 +286,38 @@ class Identity(pulumi.ComponentResource):
                 policy_arn=policy.arn,
                 opts=child,
             )
+        # Runtime flows (offline/flows evaluates them). Cognito user pools invoke triggers as
+        # cognito-idp.amazonaws.com with aws:SourceArn = the user pool ("Customizing user pool
+        # workflows with Lambda triggers").
+        flows = [
+            Flow(
+                caller="cognito-idp.amazonaws.com",
+                action="lambda:InvokeFunction",
+                resource=args.trigger_function_arn,
+                context={"aws:SourceArn": self.user_pool.arn, "aws:SourceAccount": ctx.account_id},
+                purpose="pre sign-up and post confirmation triggers",
+                doc="https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-working-with-lambda-triggers.html",
+            )
+        ]
+        if args.uploads_bucket_arn is not None:
+            # A signed-in user uploads under uploads/<user-pool sub>/ (the prefix the thumbnailer
+            # reads the owner from). The identity pool's credentials carry the identity id as
+            # cognito-identity.amazonaws.com:sub, and the user-pool claims mapped as principal
+            # tags ("Using attributes for access control" in the Cognito identity pools guide).
+            flows.append(
+                Flow(
+                    caller=self.authenticated_role.arn,
+                    action="s3:PutObject",
+                    resource=pulumi.Output.concat(args.uploads_bucket_arn, "/uploads/user-pool-sub/object.jpg"),
+                    context={
+                        "cognito-identity.amazonaws.com:sub": f"{ctx.region}:identity-id",
+                        "aws:PrincipalTag/sub": "user-pool-sub",
+                    },
+                    purpose="a signed-in user uploads a photo under their own prefix",
+                    doc="https://docs.aws.amazon.com/cognito/latest/developerguide/attributes-for-access-control.html",
+                )
+            )
+        declare(*flows)
         aws.cognito.IdentityPoolRoleAttachment(
             f"{name}-identity-pool-roles",
             identity_pool_id=self.identity_pool.id,

@@ -15,6 +15,7 @@ from components.content_delivery import MEDIA_PREFIX, REJECTED_PREFIX, UPLOADS_P
 from components.context import DeploymentContext
 from components.python_function import PythonFunction, PythonFunctionArgs
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
+from offline.flows.model import Flow, declare
 
 #: Image types the thumbnailer can decode, with the extension an upload key gets.
 SUPPORTED_CONTENT_TYPES: Mapping[str, str] = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -246,6 +247,64 @@ class MediaPipeline(pulumi.ComponentResource):
                 )
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
+        # Runtime flows (offline/flows evaluates them; S3 SSE-KMS adds the KMS calls S3 makes).
+        # The presigned POST is authorised as upload_url's role (Amazon S3 user guide, "Uploading
+        # objects using presigned URLs": the URL carries the signer's permissions).
+        presigned_doc = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/PresignedUrlUploadObject.html"
+        # S3 user guide, "Granting permissions to publish event notification messages to a
+        # destination": s3.amazonaws.com invokes with aws:SourceArn = the bucket, aws:SourceAccount.
+        notification_doc = (
+            "https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html"
+        )
+        thumbnailer = self.thumbnailer.role.arn
+
+        def object_in(bucket_arn: pulumi.Input[str], prefix: str) -> pulumi.Output[str]:
+            return pulumi.Output.concat(bucket_arn, "/", prefix, "user-sub/object.jpg")
+
+        declare(
+            Flow(
+                caller=self.upload_url.role.arn,
+                action="s3:PutObject",
+                resource=object_in(args.uploads_bucket_arn, UPLOADS_PREFIX),
+                purpose="a client's presigned POST of a raw upload",
+                doc=presigned_doc,
+                function="upload_url",
+            ),
+            Flow(
+                caller="s3.amazonaws.com",
+                action="lambda:InvokeFunction",
+                resource=self.thumbnailer.function.arn,
+                context={"aws:SourceArn": args.uploads_bucket_arn, "aws:SourceAccount": ctx.account_id},
+                purpose="an upload under uploads/ starts the thumbnailer",
+                doc=notification_doc,
+            ),
+            *(
+                Flow(
+                    caller=thumbnailer,
+                    action=action,
+                    resource=object_in(bucket, prefix),
+                    purpose=purpose,
+                    doc="https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html",
+                    function="thumbnailer",
+                )
+                for action, bucket, prefix, purpose in (
+                    (
+                        "s3:GetObject",
+                        args.uploads_bucket_arn,
+                        UPLOADS_PREFIX,
+                        "read the raw upload (and copy it when rejected)",
+                    ),
+                    ("s3:DeleteObject", args.uploads_bucket_arn, UPLOADS_PREFIX, "remove the raw upload once handled"),
+                    (
+                        "s3:PutObject",
+                        args.uploads_bucket_arn,
+                        REJECTED_PREFIX,
+                        "park a rejected upload (CopyObject target)",
+                    ),
+                    ("s3:PutObject", args.media_bucket_arn, MEDIA_PREFIX, "write the renditions"),
+                )
+            ),
         )
         self.register_outputs(
             {"uploadUrlFunction": self.upload_url.function.name, "thumbnailerFunction": self.thumbnailer.function.name}

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from components.context import DeploymentContext
 from components.validation import ArgsError, require_int_range, require_log_retention, require_private_cidr
+from offline.flows.model import Flow, declare
 
 #: Gateway endpoints (free, route-table based) for the services that offer them.
 GATEWAY_SERVICES: tuple[str, ...] = ("s3", "dynamodb")
@@ -314,7 +315,7 @@ class Network(pulumi.ComponentResource):
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-flow-logs-attach", role=role.name, policy_arn=policy.arn, opts=child
         )
-        aws.ec2.FlowLog(
+        flow_log = aws.ec2.FlowLog(
             f"{name}-flow-log",
             vpc_id=self.vpc.id,
             traffic_type="ALL",
@@ -324,4 +325,36 @@ class Network(pulumi.ComponentResource):
             max_aggregation_interval=60,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+        )
+        # Runtime flows: VPC user guide, "IAM role for publishing flow logs to CloudWatch Logs"
+        # (the service assumes the role with aws:SourceArn = the flow log's ARN).
+        flow_logs_doc = "https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html"
+        stream = pulumi.Output.concat(log_group.arn, ":log-stream:eni-flows")
+        declare(
+            Flow(
+                caller="vpc-flow-logs.amazonaws.com",
+                action="sts:AssumeRole",
+                resource=role.arn,
+                context={
+                    "aws:SourceAccount": ctx.account_id,
+                    "aws:SourceArn": pulumi.Output.concat(ctx.arn("ec2", "vpc-flow-log/"), flow_log.id),
+                },
+                purpose="VPC Flow Logs publishes the VPC's flow records",
+                doc=flow_logs_doc,
+                broad="the role must exist before the flow log it serves, so its trust names this account's flow logs",
+            ),
+            *(
+                Flow(
+                    caller=role.arn,
+                    action=action,
+                    resource=resource,
+                    purpose="flow records into the flow-log group",
+                    doc=flow_logs_doc,
+                )
+                for action, resource in (
+                    ("logs:DescribeLogStreams", log_group.arn),
+                    ("logs:CreateLogStream", stream),
+                    ("logs:PutLogEvents", stream),
+                )
+            ),
         )

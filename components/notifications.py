@@ -28,6 +28,7 @@ from shared.environment import (
 from components.context import DeploymentContext
 from components.python_function import LAYERS_ROOT, PythonFunction, PythonFunctionArgs, VpcPlacement
 from components.validation import ArgsError, require_int_range, require_log_retention, require_non_empty
+from offline.flows.model import Flow, declare
 
 #: SQS guidance for Lambda event sources: visibility timeout at least 6x the function timeout.
 VISIBILITY_FACTOR = 6
@@ -284,7 +285,8 @@ class Notifications(pulumi.ComponentResource):
                     {
                         "Sid": "LeaseAndCheckpoint",
                         "Effect": "Allow",
-                        "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem"],
+                        # Conditional UpdateItem only (poller/checkpoint.py): it never reads with GetItem.
+                        "Action": ["dynamodb:UpdateItem"],
                         "Resource": [self.checkpoint_table.arn],
                     },
                     {
@@ -412,6 +414,14 @@ class Notifications(pulumi.ComponentResource):
                             pulumi.Output.concat(self.devices_table.arn, "/index/byTokenHash"),
                         ],
                     },
+                    # The table is encrypted with the data key: DynamoDB calls kms:Decrypt with the
+                    # caller's identity ("How Amazon DynamoDB uses AWS KMS").
+                    {
+                        "Sid": "ReadDeviceTableKey",
+                        "Effect": "Allow",
+                        "Action": ["kms:Decrypt"],
+                        "Resource": [args.data_key_arn],
+                    },
                     *(
                         [
                             {
@@ -495,6 +505,7 @@ class Notifications(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
         )
+        self._declare_flows(scheduler_role.arn, neptune_resource, endpoint_arns)
         self.register_outputs(
             {
                 "queueUrl": self.queue.url,
@@ -503,6 +514,180 @@ class Notifications(pulumi.ComponentResource):
                 "platformApplicationArns": {k: v.arn for k, v in self.platform_applications.items()},
             }
         )
+
+    def _declare_flows(
+        self,
+        scheduler_role_arn: pulumi.Output[str],
+        neptune_resource: pulumi.Output[str],
+        endpoint_arns: list[pulumi.Output[str]],
+    ) -> None:
+        """The runtime flows of the notification path (offline/flows evaluates them)."""
+        ctx = self._args.context
+        # EventBridge Scheduler user guide, "Setting up the execution role": Scheduler assumes
+        # the role with aws:SourceAccount and aws:SourceArn = the SCHEDULE GROUP's ARN
+        # (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role).
+        scheduler_doc = (
+            "https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role"
+        )
+        poller, notifier, devices = self.poller.role.arn, self.notifier.role.arn, self.devices.role.arn
+        opencypher = {"neptune-db:QueryLanguage": "opencypher"}
+        neptune_doc = "https://docs.aws.amazon.com/neptune/latest/userguide/iam-dp-actions.html"
+        # Lambda developer guide, "Using Lambda with Amazon SQS": the event source mapping polls
+        # the queue with the function's execution role.
+        sqs_doc = "https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html"
+        devices_index = pulumi.Output.concat(self.devices_table.arn, "/index/byTokenHash")
+        flows = [
+            Flow(
+                caller="scheduler.amazonaws.com",
+                action="sts:AssumeRole",
+                resource=scheduler_role_arn,
+                context={
+                    "aws:SourceAccount": ctx.account_id,
+                    "aws:SourceArn": pulumi.Output.concat(
+                        ctx.arn("scheduler", "schedule-group/"), self.schedule_group.name
+                    ),
+                },
+                purpose="every minute Scheduler assumes its role to start the stream poller",
+                doc=scheduler_doc,
+            ),
+            Flow(
+                caller=scheduler_role_arn,
+                action="lambda:InvokeFunction",
+                resource=self.poller.function.arn,
+                purpose="the schedule's target: invoke the stream poller",
+                doc=scheduler_doc,
+            ),
+            Flow(
+                caller=poller,
+                action="neptune-db:GetStreamRecords",
+                resource=neptune_resource,
+                purpose="read Neptune Streams after the checkpoint",
+                doc=neptune_doc,
+                function="stream_poller",
+            ),
+            Flow(
+                caller=poller,
+                action="neptune-db:ReadDataViaQuery",
+                resource=neptune_resource,
+                context=opencypher,
+                purpose="look up the users an event concerns",
+                doc=neptune_doc,
+                function="stream_poller",
+            ),
+            Flow(
+                caller=poller,
+                action="dynamodb:UpdateItem",
+                resource=self.checkpoint_table.arn,
+                purpose="take the lease and move the checkpoint (conditional updates)",
+                doc="https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html",
+                function="stream_poller",
+            ),
+            Flow(
+                caller=poller,
+                action="sqs:SendMessage",
+                resource=self.queue.arn,
+                purpose="one FIFO message per notification event",
+                doc="https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html",
+                function="stream_poller",
+            ),
+            *(
+                Flow(
+                    caller=notifier,
+                    action=action,
+                    resource=self.queue.arn,
+                    purpose="the notifier's SQS event source",
+                    doc=sqs_doc,
+                    function="notifier",
+                )
+                for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+            ),
+            Flow(
+                caller=notifier,
+                action="appsync:GraphQL",
+                resource=pulumi.Output.concat(self._args.graphql_api_arn, "/types/Mutation/fields/publishNotification"),
+                purpose="publishNotification fans the notification out to subscribers",
+                doc="https://docs.aws.amazon.com/appsync/latest/devguide/security-authz.html#aws-iam-authorization",
+                function="notifier",
+            ),
+            *(
+                Flow(
+                    caller=notifier,
+                    action=action,
+                    resource=self.idempotency_table.arn,
+                    purpose="Powertools idempotency records (one notification per event)",
+                    doc="https://docs.powertools.aws.dev/lambda/python/latest/utilities/idempotency/#iam-permissions",
+                    function="notifier",
+                )
+                for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+            ),
+            *(
+                Flow(
+                    caller=devices,
+                    action=action,
+                    resource=resource,
+                    purpose="registerDevice / unregisterDevice keep the device registry",
+                    doc="https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/using-identity-based-policies.html",
+                    function="devices",
+                )
+                for action, resource in (
+                    ("dynamodb:Query", self.devices_table.arn),
+                    ("dynamodb:Query", devices_index),
+                    ("dynamodb:GetItem", self.devices_table.arn),
+                    ("dynamodb:PutItem", self.devices_table.arn),
+                    ("dynamodb:DeleteItem", self.devices_table.arn),
+                )
+            ),
+        ]
+        if self.platform_applications:
+            endpoint = pulumi.Output.concat(endpoint_arns[0].apply(lambda arn: arn.removesuffix("/*")), "/device")
+            push_doc = "https://docs.aws.amazon.com/sns/latest/dg/sns-mobile-application-as-subscriber.html"
+            flows += [
+                *(
+                    Flow(
+                        caller=notifier,
+                        action=action,
+                        resource=endpoint,
+                        purpose="push to a device, prune dead endpoints",
+                        doc=push_doc,
+                        function="notifier",
+                    )
+                    for action in ("sns:Publish", "sns:GetEndpointAttributes", "sns:DeleteEndpoint")
+                ),
+                *(
+                    Flow(
+                        caller=notifier,
+                        action=action,
+                        resource=self.devices_table.arn,
+                        purpose="a user's devices, pruning dead ones",
+                        doc=push_doc,
+                        function="notifier",
+                    )
+                    for action in ("dynamodb:Query", "dynamodb:DeleteItem")
+                ),
+                *(
+                    Flow(
+                        caller=devices,
+                        action="sns:CreatePlatformEndpoint",
+                        resource=app.arn,
+                        purpose="register a device token",
+                        doc=push_doc,
+                        function="devices",
+                    )
+                    for app in self.platform_applications.values()
+                ),
+                *(
+                    Flow(
+                        caller=devices,
+                        action=action,
+                        resource=endpoint,
+                        purpose="refresh or remove a device endpoint",
+                        doc=push_doc,
+                        function="devices",
+                    )
+                    for action in ("sns:SetEndpointAttributes", "sns:DeleteEndpoint")
+                ),
+            ]
+        declare(*flows)
 
     def _table(
         self,

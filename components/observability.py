@@ -20,6 +20,7 @@ import pulumi_aws as aws
 from components.context import DeploymentContext
 from components.secure_topic import TopicSpec, secure_topic
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
+from offline.flows.model import Flow, declare
 
 LABEL = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -512,6 +513,32 @@ class Observability(pulumi.ComponentResource):
                     redrive_policy=redrive,
                     opts=child,
                 )
+        # Runtime flows. CloudWatch user guide, "Using Amazon CloudWatch alarms" (SNS actions:
+        # cloudwatch.amazonaws.com publishes with aws:SourceArn = the alarm; on an encrypted topic
+        # the key must allow it through SNS); SNS developer guide, "Amazon SNS dead-letter queues":
+        # SNS sends to the DLQ with aws:SourceArn = the topic, and SQS SSE needs the key for it.
+        declare(
+            Flow(
+                caller=ctx.service_principal("cloudwatch"),
+                action="sns:Publish",
+                resource=topic.arn,
+                context={
+                    "aws:SourceArn": f"arn:{ctx.partition}:cloudwatch:{where}:{ctx.account_id}:alarm:{ctx.prefix}-alarm",
+                    "aws:SourceAccount": ctx.account_id,
+                },
+                purpose=f"alarm state changes in {where} reach the on-call people",
+                doc="https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-actions.html",
+                broad="every alarm of this account and region may notify the topic (alarms are created after it)",
+            ),
+            Flow(
+                caller=ctx.service_principal("sns"),
+                action="sqs:SendMessage",
+                resource=dead_letter_queue.arn,
+                context={"aws:SourceArn": topic.arn, "aws:SourceAccount": ctx.account_id},
+                purpose="a notification a subscriber could not take is kept",
+                doc="https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html",
+            ),
+        )
         return topic, dead_letter_queue
 
     def _topic_in(self, region: str) -> aws.sns.Topic:

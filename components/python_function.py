@@ -17,6 +17,7 @@ from shared.environment import FunctionEnvironment
 
 from components.context import DeploymentContext
 from components.validation import ArgsError, require_int_range, require_log_retention
+from offline.flows.model import Flow, declare
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_ROOT = REPO_ROOT / "functions"
@@ -249,7 +250,118 @@ class PythonFunction(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment, self.log_group]),
         )
+        self._declare_flows(args)
         self.register_outputs({"functionName": self.function.name, "functionArn": self.function.arn})
+
+    def _declare_flows(self, args: PythonFunctionArgs) -> None:
+        """What Lambda itself does with the execution role, for every function (runtime flows)."""
+        ctx = args.context
+        role = self.role.arn
+        source = args.source
+        # AWS Lambda developer guide, "Defining Lambda function permissions with an execution role":
+        # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
+        execution_role_doc = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
+        stream = pulumi.Output.concat(ctx.arn("logs", "log-group:"), self.log_group.name, ":log-stream:instance")
+        flows = [
+            Flow(
+                caller="lambda.amazonaws.com",
+                action="sts:AssumeRole",
+                resource=role,
+                context={"aws:SourceAccount": ctx.account_id},
+                purpose=f"Lambda runs {self.function_name} with its execution role",
+                doc=execution_role_doc,
+            ),
+            *(
+                Flow(
+                    caller=role,
+                    action=action,
+                    resource=stream,
+                    purpose="the function's logs, through the Lambda runtime",
+                    doc="https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html",
+                    function=source,
+                )
+                for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+            ),
+            *(
+                Flow(
+                    caller=role,
+                    action=action,
+                    resource="*",
+                    purpose="active tracing: the runtime uploads segments to X-Ray",
+                    doc="https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html",
+                    function=source,
+                )
+                for action in ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+            ),
+        ]
+        if self.dead_letter_queue is not None:
+            # "Asynchronous invocation: dead-letter queues": Lambda sends with the execution role.
+            flows.append(
+                Flow(
+                    caller=role,
+                    action="sqs:SendMessage",
+                    resource=self.dead_letter_queue.arn,
+                    purpose="failed asynchronous events are parked in the function's dead-letter queue",
+                    doc="https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html",
+                    function=source,
+                )
+            )
+        if args.vpc is not None:
+            # "Giving Lambda functions access to resources in an Amazon VPC": the execution role
+            # creates, describes and deletes the function's Hyperplane ENIs.
+            vpc_doc = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html"
+            interface = ctx.arn("ec2", "network-interface/eni-lambda")
+            network_flows = [
+                *(
+                    ("ec2:CreateNetworkInterface", pulumi.Output.concat(ctx.arn("ec2", "subnet/"), s))
+                    for s in args.vpc.subnet_ids
+                ),
+                *(
+                    ("ec2:CreateNetworkInterface", pulumi.Output.concat(ctx.arn("ec2", "security-group/"), g))
+                    for g in args.vpc.security_group_ids
+                ),
+            ]
+            flows += [
+                Flow(
+                    caller=role,
+                    action=action,
+                    resource=resource,
+                    purpose="the function's ENI in its own subnets and security group",
+                    doc=vpc_doc,
+                    function=source,
+                )
+                for action, resource in network_flows
+            ]
+            flows += [
+                Flow(
+                    caller=role,
+                    action=action,
+                    resource=interface,
+                    purpose="Lambda manages the function's ENIs",
+                    doc=vpc_doc,
+                    function=source,
+                    broad="ENI ids are chosen by EC2 when Lambda creates them",
+                )
+                for action in (
+                    "ec2:CreateNetworkInterface",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:UnassignPrivateIpAddresses",
+                )
+            ]
+            flows += [
+                Flow(
+                    caller=role,
+                    action=action,
+                    resource="*",
+                    context={"aws:RequestedRegion": ctx.region},
+                    purpose="Lambda finds the function's ENIs and subnets",
+                    doc=vpc_doc,
+                    function=source,
+                )
+                for action in ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets")
+            ]
+        declare(*flows)
 
     def _statements(self, args: PythonFunctionArgs) -> list[Mapping[str, Any]]:
         ctx = args.context

@@ -14,6 +14,7 @@ import pulumi_aws as aws
 
 from components.context import DeploymentContext
 from components.validation import ArgsError, require_int_range, require_log_retention
+from offline.flows.model import Flow, declare
 
 STAGE_NAME = re.compile(r"^[a-zA-Z0-9_]{1,64}$")
 #: An exact browser origin: scheme, host and optional port, nothing else (never ``*``).
@@ -290,6 +291,23 @@ class RestApi(pulumi.ComponentResource):
             source_account=ctx.account_id,
             opts=child,
         )
+        # Runtime flow: API Gateway invokes with aws:SourceArn = the method's execute-api ARN
+        # (API Gateway developer guide, "Lambda integrations": the function's resource policy).
+        declare(
+            Flow(
+                caller="apigateway.amazonaws.com",
+                action="lambda:InvokeFunction",
+                resource=pulumi.Output.concat(ctx.arn("lambda", "function:"), args.upload_function_name),
+                context={
+                    "aws:SourceArn": pulumi.Output.concat(
+                        self.rest_api.execution_arn, "/", self.stage.stage_name, f"/POST/{UPLOADS_PATH}"
+                    ),
+                    "aws:SourceAccount": ctx.account_id,
+                },
+                purpose="POST /uploads runs upload_url",
+                doc="https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-integrations.html",
+            )
+        )
         self.url = pulumi.Output.concat(self.stage.invoke_url, "/")
         self.register_outputs({"url": self.url, "restApiId": self.rest_api.id})
 
@@ -385,6 +403,36 @@ class RestApi(pulumi.ComponentResource):
         )
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-cloudwatch-policy-attach", role=role.name, policy_arn=policy.arn, opts=child
+        )
+        # Runtime flows: the account-level role API Gateway writes execution and access logs with
+        # (API Gateway developer guide, "Set up CloudWatch logging for REST APIs").
+        logging_doc = "https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html"
+        declare(
+            Flow(
+                caller="apigateway.amazonaws.com",
+                action="sts:AssumeRole",
+                resource=role.arn,
+                context={"aws:SourceAccount": ctx.account_id},
+                purpose="API Gateway logs through the account's CloudWatch role",
+                doc=logging_doc,
+            ),
+            *(
+                Flow(
+                    caller=role.arn,
+                    action=action,
+                    resource=resource,
+                    purpose="execution and access logs of the uploads API",
+                    doc=logging_doc,
+                    broad="the role is API Gateway's account-wide setting: every API in the account and region logs with it",
+                )
+                for action, resource in (
+                    ("logs:DescribeLogGroups", self.access_log_group.arn),
+                    ("logs:CreateLogGroup", self.access_log_group.arn),
+                    ("logs:DescribeLogStreams", self.access_log_group.arn),
+                    ("logs:CreateLogStream", pulumi.Output.concat(self.access_log_group.arn, ":log-stream:stage")),
+                    ("logs:PutLogEvents", pulumi.Output.concat(self.access_log_group.arn, ":log-stream:stage")),
+                )
+            ),
         )
         account = aws.apigateway.Account(
             f"{name}-account",

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
+from offline.flows.model import Flow, declare
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,6 +104,31 @@ def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pul
         sqs_failure_feedback_role_arn=role.arn,
         tags=dict(spec.tags),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[attachment]),
+    )
+    # Runtime flows: SNS developer guide, "Amazon SNS message delivery status": SNS assumes
+    # the feedback role (aws:SourceAccount) and writes to sns/<region>/<account>/<topic>[/Failure].
+    status_doc = "https://docs.aws.amazon.com/sns/latest/dg/sns-topic-attributes.html"
+    declare(
+        Flow(
+            caller=ctx.service_principal("sns"),
+            action="sts:AssumeRole",
+            resource=role.arn,
+            context={"aws:SourceAccount": ctx.account_id, "aws:SourceArn": topic.arn},
+            purpose=f"delivery status logging of {spec.topic_name}",
+            doc=status_doc,
+            broad="the topic names its feedback role, so the role exists first and trusts SNS of this account",
+        ),
+        *(
+            Flow(
+                caller=role.arn,
+                action=action,
+                resource=pulumi.Output.concat(group.arn, ":log-stream:delivery"),
+                purpose=f"delivery status of {spec.topic_name}",
+                doc=status_doc,
+            )
+            for group in groups
+            for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+        ),
     )
     topic_policy = aws.sns.TopicPolicy(
         f"{prefix}-policy",

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components.context import DeploymentContext
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
+from offline.flows.model import Flow, declare
 
 ACTIONS = ("COUNT", "BLOCK")
 SCOPES = ("REGIONAL", "CLOUDFRONT")
@@ -195,6 +196,26 @@ class WebFirewall(pulumi.ComponentResource):
             ),
             region=region,
             opts=child,
+        )
+        # Runtime flow: AWS WAF developer guide, "Sending web ACL traffic logs to an Amazon
+        # CloudWatch Logs log group": delivery.logs.amazonaws.com writes with aws:SourceAccount and
+        # an aws:SourceArn in the account's logs ARN space of the group's region.
+        declare(
+            *(
+                Flow(
+                    caller=ctx.service_principal("delivery.logs"),
+                    action=action,
+                    resource=pulumi.Output.concat(self.log_group.arn, ":log-stream:waf"),
+                    context={
+                        "aws:SourceAccount": ctx.account_id,
+                        "aws:SourceArn": f"arn:{ctx.partition}:logs:{log_region}:{ctx.account_id}:delivery-source:waf",
+                    },
+                    purpose=f"the {scope} web ACL's request logs",
+                    doc="https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html",
+                    broad="AWS WAF's documented policy: the source is any log delivery of this account and region",
+                )
+                for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+            )
         )
         aws.wafv2.WebAclLoggingConfiguration(
             f"{name}-logging",

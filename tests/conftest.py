@@ -16,15 +16,52 @@ import pulumi
 import pytest
 import yaml
 
+from offline.flows.evaluate import push_variant_report, recorded, stack_report
 from offline.runner import REPO_ROOT, ProgramRun, run_program
+from tests import aws_calls
+from tests.runtime_flows_tally import summary_line
+
+# Before any client exists: every botocore session created from here on reports its calls.
+aws_calls.install()
 
 STACKS = ("dev", "prod")
 PROJECT = "social-backend"
 
 
-@functools.cache
 def _run(stack: str) -> ProgramRun:
-    return run_program(REPO_ROOT, stack)
+    # One run per stack for the whole session, recording the runtime flows its components
+    # declare (offline/flows) on the way.
+    return recorded(stack)[0]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A recorded AWS call of a function that none of its declared flows covers fails the run."""
+    if not aws_calls.RECORDED:
+        return
+    missing = aws_calls.uncovered([*(stack_report(stack) for stack in STACKS), push_variant_report()])
+    _UNCOVERED[:] = missing
+    if missing:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_UNCOVERED: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line: what tests/test_runtime_flows.py proved (only when it ran), and any AWS call
+    the function tests made that no declared runtime flow covers."""
+    line = summary_line()
+    if line is not None:
+        terminalreporter.write_line(line)
+    if aws_calls.RECORDED:
+        calls = len({call.label for call in aws_calls.RECORDED})
+        terminalreporter.write_line(
+            f"runtime flows: {calls} distinct AWS calls recorded from the function tests, {len(_UNCOVERED)} covered by no declared flow"
+        )
+    for uncovered in _UNCOVERED:
+        terminalreporter.write_line(
+            f"  AWS call covered by no runtime flow (declare it next to the function): {uncovered}", red=True
+        )
 
 
 @functools.cache

@@ -18,7 +18,8 @@ FUNCTION = "aws:lambda/function:Function"
 NEPTUNE_READ_WRITE = {"neptune-db:ReadDataViaQuery", "neptune-db:WriteDataViaQuery"}
 FUNCTIONS = {
     # component name -> (config key, neptune-db actions it needs)
-    "graph-api": ("graphApi", NEPTUNE_READ_WRITE | {"neptune-db:DeleteDataViaQuery", "neptune-db:GetQueryStatus"}),
+    # No GetQueryStatus: the code never asks for a query's status (runtime flows, surplus grant).
+    "graph-api": ("graphApi", NEPTUNE_READ_WRITE | {"neptune-db:DeleteDataViaQuery"}),
     "auth-triggers": ("authTriggers", NEPTUNE_READ_WRITE),
 }
 

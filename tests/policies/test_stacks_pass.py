@@ -41,14 +41,8 @@ def _report(stack: str) -> Report:
     return _REPORTS[stack]
 
 
-_DEPLOYABILITY_OPEN = pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 defects reported by the deployability pack, fixed on branches fix-media/fix-gov",
-)
-
-
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-@pytest.mark.parametrize("pack", [SECURITY, COMPLIANCE, pytest.param(DEPLOYABILITY, marks=_DEPLOYABILITY_OPEN)])
+@pytest.mark.parametrize("pack", [SECURITY, COMPLIANCE, DEPLOYABILITY])
 def test_stack_has_no_mandatory_violation(stack: str, pack: str) -> None:
     report = _report(stack)
     assert report.resource_count > 0

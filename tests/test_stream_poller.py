@@ -451,14 +451,14 @@ def test_lookups_read_the_writer_that_serves_the_stream(monkeypatch: pytest.Monk
         monkeypatch.setenv(name, value)
     env = StreamPollerEnvironment.from_environment(variables)
     endpoints: list[str] = []
-    real_client = poller_handler.boto3.client
+    real_client = boto3.client
 
     def client(service: str, **kwargs: Any) -> Any:
         if service == "neptunedata":
             endpoints.append(kwargs["endpoint_url"])
         return real_client(service, **kwargs)
 
-    monkeypatch.setattr(poller_handler.boto3, "client", client)
+    monkeypatch.setattr(boto3, "client", client)  # the handler calls boto3.client(...)
     poller_handler._poller.cache_clear()
     try:
         poller_handler._poller()

@@ -31,6 +31,7 @@ from principalmapper.common.nodes import Node  # type: ignore[import-untyped]  #
 from principalmapper.common.policies import Policy  # type: ignore[import-untyped]  # noqa: E402
 from principalmapper.querying.local_policy_simulation import (  # type: ignore[import-untyped]  # noqa: E402
     ResourcePolicyEvalResult,
+    policy_has_matching_statement,
     resource_policy_authorization,
 )
 from principalmapper.querying.query_interface import (  # type: ignore[import-untyped]  # noqa: E402
@@ -42,6 +43,7 @@ __all__ = [
     "Policy",
     "ResourcePolicyEvalResult",
     "local_check_authorization_full",
+    "policy_has_matching_statement",
     "resource_policy_authorization",
     "role_node",
 ]

@@ -1,25 +1,12 @@
-"""principalmapper's local policy simulation, importable on Python 3.12.
-
-principalmapper 1.1.5 imports ``Mapping``/``MutableMapping`` from ``collections`` (moved to
-``collections.abc`` in 3.10); the two aliases below are all it needs.
-"""
+"""Identity-policy checks for component tests, on the project's one IAM engine
+(``offline.iam_engine``: principalmapper 1.1.5, imported there with its Python 3.12 shim)."""
 
 from __future__ import annotations
 
-import collections
-import collections.abc
 from collections.abc import Mapping
 from typing import Any
 
-for _name in ("Mapping", "MutableMapping"):
-    if not hasattr(collections, _name):
-        setattr(collections, _name, getattr(collections.abc, _name))
-
-from principalmapper.querying.local_policy_simulation import (  # type: ignore[import-untyped]  # noqa: E402
-    ResourcePolicyEvalResult,
-    policy_has_matching_statement,
-    resource_policy_authorization,
-)
+from offline.iam_engine import ResourcePolicyEvalResult, policy_has_matching_statement, resource_policy_authorization
 
 __all__ = ["ResourcePolicyEvalResult", "allows", "policy_has_matching_statement", "resource_policy_authorization"]
 

@@ -2,11 +2,14 @@
 
 The CLI starts ``python -u -m pulumi.policy <engine> <pack dir>`` in the pack directory and
 talks gRPC to the port the pack prints. This test does the same, so the entry point, the
-sys.path arrangement, config delivery and fail-closed unknowns are checked end to end.
+sys.path arrangement, config delivery and the phase (``PULUMI_DRY_RUN``, which the CLI
+puts in the pack's environment: ``true`` at preview, ``false`` during ``pulumi up``) are
+checked end to end.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,11 +35,19 @@ def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
 
 
 @contextmanager
-def running_pack(pack: str) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+def running_pack(pack: str, *, dry_run: bool = True) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     pack_dir = POLICIES_DIR / pack
+    # What the CLI sets for a policy pack (pulumi_policy configures pulumi.runtime from it).
+    env = {
+        **os.environ,
+        "PULUMI_PROJECT": "backend",
+        "PULUMI_STACK": "prod",
+        "PULUMI_DRY_RUN": "true" if dry_run else "false",
+    }
     process = subprocess.Popen(  # noqa: S603 - our interpreter running the pack as the CLI does
         [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(pack_dir)],
         cwd=pack_dir,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -103,10 +114,10 @@ def test_unencrypted_cluster_is_mandatory(security_pack: analyzer_pb2_grpc.Analy
     assert "not encrypted" in found[0].message
 
 
-def test_unknown_at_preview_fails_closed(security_pack: analyzer_pb2_grpc.AnalyzerStub) -> None:
+def test_unknown_at_preview_is_listed_not_passed(security_pack: analyzer_pb2_grpc.AnalyzerStub) -> None:
     _configure(security_pack, {})
     props = {"storageEncrypted": UNKNOWN_BOOLEAN_VALUE}
-    assert _analyze(security_pack, props) == [], "the rule itself cannot decide"
+    assert _analyze(security_pack, props) == [], "the rule itself cannot decide at preview"
     cluster = analyzer_pb2.AnalyzerResource(type=CLUSTER, urn=URN, name="db", properties=_struct(props))
     response = security_pack.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[cluster]))
     found = [

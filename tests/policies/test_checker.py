@@ -285,9 +285,10 @@ class TestState:
         assert code == 1
         assert report["stack"] == "prod"
         assert report["resourceCount"] == 1
+        # Outside preview the control stays undecided, so its own (mandatory) policy fails closed.
         assert any(
-            v["policy"] == "preview-unknown-security-inputs"
-            and v["message"].startswith("iam-no-wildcard-resource:")
+            v["policy"] == "iam-no-wildcard-resource"
+            and v["enforcement"] == "mandatory"
             and "encrypted secret" in v["message"]
             for v in report["violations"]
         )

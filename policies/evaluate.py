@@ -87,6 +87,10 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     exempted: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Controls an unknown or opaque input left undecided (with the level they have here).
+    #: At preview they are what the ``preview-unknown-*`` policies list; outside preview
+    #: they are also in ``findings`` (failing closed through their own rule).
+    undecided: list[Finding] = field(default_factory=list)
 
     @property
     def mandatory(self) -> list[Finding]:
@@ -95,11 +99,6 @@ class Report:
     @property
     def advisory(self) -> list[Finding]:
         return [f for f in self.findings if f.enforcement == "advisory"]
-
-    @property
-    def undecided(self) -> list[Finding]:
-        """Findings of controls an unknown or opaque input left undecided (any policy)."""
-        return [f for f in self.findings if f.violation.unknown or f.rule.category == "fail-closed"]
 
     @property
     def passed(self) -> bool:
@@ -157,4 +156,5 @@ def evaluate(
                         report.exempted.append((rule.name, res.urn, exemption.reason))
                     found += run_resource_rule(rule, res, settings)
         report.findings += [Finding(v, level) for v in found if not v.unknown or reports_undecided(preview)]
+        report.undecided += [Finding(v, level) for v in found if v.unknown]
     return report

@@ -66,7 +66,7 @@ def existing_outputs(path: Path) -> dict[str, tuple[str, dict[str, Any]]]:
 
 
 def _drop_secrets(value: Any) -> Any:
-    """Encrypted state secrets cannot be decrypted here: leave them out (unknown at preview)."""
+    """Leave out what cannot be read back here (encrypted secrets, assets): unknown at preview."""
     if isinstance(value, dict):
         return {k: _drop_secrets(v) for k, v in value.items() if not _is_secret(v)}
     if isinstance(value, list):
@@ -75,7 +75,8 @@ def _drop_secrets(value: Any) -> Any:
 
 
 def _is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and _SECRET_SIG_KEY in value
+    """A secret, asset or archive (signature key) or an unserializable marker of ``--write-state``."""
+    return isinstance(value, dict) and (_SECRET_SIG_KEY in value or "offline-unserializable" in value)
 
 
 def _known(value: Any) -> Any:
@@ -113,7 +114,8 @@ class PreviewMocks(RecordingMocks):
         urn = self.current_urn
         if urn in self.existing:
             resource_id, outputs = self.existing[urn]
-            return resource_id, {**_known(dict(args.inputs)), **outputs}
+            # An update at preview: the new inputs, and the computed outputs the state has.
+            return resource_id, {**outputs, **_known(dict(args.inputs))}
         # An empty id is "unknown" to the SDK at preview; outputs not returned are unknown.
         return "", _known(dict(args.inputs))
 

@@ -157,7 +157,7 @@ def _run_preview(args: argparse.Namespace) -> tuple[int, str]:
         raise CheckerError(
             f"the program failed at preview: {str(error).splitlines()[0] if str(error) else 'RunError'}"
         ) from None
-    preview = evaluate(run.resources, stack=run.stack, config=config, warnings=run.warnings, preview=True)  # type: ignore[arg-type]
+    preview = evaluate(run.resources, stack=run.stack, config=config, warnings=run.warnings, preview=True)
     full_stack, full_resources, full_warnings, _ = _from_program(program, stack, None)
     full = evaluate(full_resources, stack=full_stack, config=config, warnings=full_warnings)  # type: ignore[arg-type]
     still_unknown = {(f.rule.name, f.violation.urn) for f in full.undecided}

@@ -115,7 +115,11 @@ def at_preview() -> bool:
     The CLI starts a policy pack with ``PULUMI_DRY_RUN`` in its environment and
     pulumi_policy configures ``pulumi.runtime`` from it (``_configure_runtime_settings``,
     which also needs ``PULUMI_PROJECT``/``PULUMI_STACK``), so both are read: the variable
-    itself when present, ``pulumi.runtime.is_dry_run()`` otherwise.
+    itself when present, ``pulumi.runtime.is_dry_run()`` otherwise. (The engine started
+    passing it to packs in pulumi/pulumi#3612 "PaC: Support Config/getProject/getStack/isDryRun";
+    pulumi/pulumi#20565 tests it for Python packs. pulumi-policy 1.21 ignores the
+    ``dry_run`` of ``ConfigureStack``.) Neither set means "not a preview": undecided controls
+    then fail closed, the safe side.
     """
     flag = os.environ.get("PULUMI_DRY_RUN")
     if flag is not None:

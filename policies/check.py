@@ -2,12 +2,21 @@
 
     python -m policies.check (--program DIR | --state FILE) [--stack NAME] [--config FILE ...]
                              [--format text|json|sarif] [--output FILE] [--write-state FILE]
+    python -m policies.check --preview [--program DIR] [--state FILE] [--stack NAME] [--config FILE ...]
+                             [--format text|json] [--output FILE]
 
 Exit 0: no mandatory violation; 1: at least one; 2: the input could not be evaluated
 (one line on stderr, no traceback). ``--config`` may be repeated: each file is one pack's
 ``--policy-pack-config`` file (the pack is recognised by its policy names) or a combined
 ``{"security": {...}, "compliance": {...}, "deployability": {...}}`` file. Without ``--config``, the stack's
 ``policies/config/<pack>.<stack>.json`` files apply; without those, every policy is mandatory.
+
+``--preview`` simulates the engine's preview of the program: outputs of resources not in
+``--state FILE`` (a ``pulumi stack export`` of the deployed stack; none: a brand-new stack)
+are unknown. It lists, as Markdown, the controls the real preview leaves undecided (the
+packs list them as advisory; ``pulumi up`` decides them before each create) and runs the
+full offline evaluation to confirm it decided each of them. Exit 0 only when the preview
+has no mandatory finding, every deferred control is decided offline, and the full run passes.
 """
 
 from __future__ import annotations
@@ -39,9 +48,13 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m policies.check", description=__doc__.split("\n\n")[0])
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--program", type=Path, help="Pulumi Python program directory (default: the repository root)")
-    source.add_argument("--state", type=Path, help="a `pulumi stack export` JSON file")
+    parser.add_argument("--program", type=Path, help="Pulumi Python program directory (default: the repository root)")
+    parser.add_argument(
+        "--state", type=Path, help="a `pulumi stack export` JSON file (with --preview: the deployed stack)"
+    )
+    parser.add_argument(
+        "--preview", action="store_true", help="simulate the engine's preview and list the controls it defers"
+    )
     parser.add_argument("--stack", help="stack name (selects Pulumi.<stack>.yaml and policies/config/*.<stack>.json)")
     parser.add_argument("--config", type=Path, action="append", default=[], help="policy config file (repeatable)")
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
@@ -86,6 +99,10 @@ def _artifact_uri(path: Path) -> str:
 def run_checker(argv: Sequence[str]) -> tuple[int, str]:
     """Parse ``argv``, evaluate, and return (exit code, rendered report)."""
     args = _parser().parse_args(argv)
+    if args.preview:
+        return _run_preview(args)
+    if args.program is not None and args.state is not None:
+        raise CheckerError("bad arguments: --program and --state are alternatives (both only with --preview)")
     if args.write_state is not None and args.state is not None:
         raise CheckerError("bad arguments: --write-state needs --program, not --state")
     try:
@@ -117,6 +134,55 @@ def run_checker(argv: Sequence[str]) -> tuple[int, str]:
             raise CheckerError(f"cannot write {args.output}: {error.strerror or error}") from None
         rendered = report.summary() + "\n"
     return (EXIT_PASS if report.passed else EXIT_VIOLATION), rendered
+
+
+def _run_preview(args: argparse.Namespace) -> tuple[int, str]:
+    """``--preview``: the real preview's decisions and deferrals, checked against the full run."""
+    import pulumi
+
+    from offline.preview import PreviewStateError, run_preview
+    from offline.runner import REPO_ROOT, ProgramError
+    from offline.stackfiles import StackFileError
+
+    if args.format == "sarif" or args.write_state is not None:
+        raise CheckerError("bad arguments: --preview takes --format text|json and no --write-state")
+    program = (args.program or REPO_ROOT).resolve()
+    stack = args.stack or "dev"
+    try:
+        config = load(stack, list(args.config))
+        run = run_preview(program, stack, state=args.state)
+    except (ConfigError, PreviewStateError, StackFileError, ProgramError) as error:
+        raise CheckerError(str(error)) from None
+    except pulumi.RunError as error:
+        raise CheckerError(
+            f"the program failed at preview: {str(error).splitlines()[0] if str(error) else 'RunError'}"
+        ) from None
+    preview = evaluate(run.resources, stack=run.stack, config=config, warnings=run.warnings, preview=True)
+    full_stack, full_resources, full_warnings, _ = _from_program(program, stack, None)
+    full = evaluate(full_resources, stack=full_stack, config=config, warnings=full_warnings)  # type: ignore[arg-type]
+    still_unknown = {(f.rule.name, f.violation.urn) for f in full.undecided}
+    violating = {(f.rule.name, f.violation.urn): f.enforcement for f in full.findings if not f.violation.unknown}
+    deferred = []
+    for finding in preview.undecided:
+        key = (finding.rule.name, finding.violation.urn)
+        if key in still_unknown:
+            verdict = "UNDECIDED"
+        elif key in violating:
+            verdict = f"violates ({violating[key]})"
+        else:
+            verdict = "passes"
+        deferred.append(render.Deferred(finding, verdict))
+    passed = preview.passed and full.passed and not full.undecided and all(d.offline != "UNDECIDED" for d in deferred)
+    source = f"deployed state {args.state}" if args.state is not None else "brand-new stack"
+    renderer = render.preview_json if args.format == "json" else render.preview_markdown
+    rendered = renderer(preview, full, deferred, source, passed)
+    if args.output is not None:
+        try:
+            args.output.write_text(rendered, encoding="utf-8")
+        except OSError as error:
+            raise CheckerError(f"cannot write {args.output}: {error.strerror or error}") from None
+        rendered = f"policy preview {'PASS' if passed else 'FAIL'}: {len(deferred)} deferred control(s), report in {args.output}\n"
+    return (EXIT_PASS if passed else EXIT_VIOLATION), rendered
 
 
 def main(argv: Sequence[str] | None = None) -> int:

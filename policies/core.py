@@ -8,14 +8,25 @@ Nothing here starts the policy analyzer.
 Values are read through ``Res`` views whose props are plain Python data: the engine's
 unknown sentinels become ``UNKNOWN`` and state-file secrets become ``SECRET``. A
 security-critical value that is unknown (at preview) or opaque (a secret in a state file)
-is never treated as compliant: ``Res.req`` raises ``UnknownInput``; the rule records an
-"unknown" finding that each pack's ``preview-unknown-*-inputs`` policy reports (CONTROLS
-row 160, fail closed), so the fail-closed enforcement is one per-stack setting.
+is never treated as compliant: ``Res.req`` raises ``UnknownInput`` and the rule records an
+"unknown" (undecided) finding. Who reports it depends on the engine's phase, in one place
+(``reports_undecided``):
+
+- at preview (``at_preview()``: the engine sets ``PULUMI_DRY_RUN=true``), the rule's own
+  policy stays silent and the pack's ``preview-unknown-*-inputs`` policy lists the control,
+  the resource and the unknown input (CONTROLS row 160; advisory in every stack's config:
+  ``pulumi up`` re-runs each resource policy on the real inputs before it creates the
+  resource and stops on a mandatory violation, and the offline gate decides stack policies
+  before both);
+- outside preview every control is decided on real values; a control still undecided
+  (an opaque secret, an input unknown during an update) fails closed through the rule's
+  own policy, at the rule's own enforcement level.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -96,6 +107,35 @@ class _Secret:
 
 UNKNOWN: Final = _Unknown()
 SECRET: Final = _Secret()
+
+
+def at_preview() -> bool:
+    """Is the engine previewing (``pulumi preview``, or the preview step of ``pulumi up``)?
+
+    The CLI starts a policy pack with ``PULUMI_DRY_RUN`` in its environment and
+    pulumi_policy configures ``pulumi.runtime`` from it (``_configure_runtime_settings``,
+    which also needs ``PULUMI_PROJECT``/``PULUMI_STACK``), so both are read: the variable
+    itself when present, ``pulumi.runtime.is_dry_run()`` otherwise. (The engine started
+    passing it to packs in pulumi/pulumi#3612 "PaC: Support Config/getProject/getStack/isDryRun";
+    pulumi/pulumi#20565 tests it for Python packs. pulumi-policy 1.21 ignores the
+    ``dry_run`` of ``ConfigureStack``.) Neither set means "not a preview": undecided controls
+    then fail closed, the safe side.
+    """
+    flag = os.environ.get("PULUMI_DRY_RUN")
+    if flag is not None:
+        return flag.strip().lower() == "true"
+    import pulumi.runtime
+
+    return bool(pulumi.runtime.is_dry_run())
+
+
+def reports_undecided(preview: bool) -> bool:
+    """Does a rule's own policy report its undecided (unknown-input) findings in this phase?
+
+    Not at preview (the pack's ``preview-unknown-*-inputs`` policy lists them, advisory);
+    always outside preview, where an undecided control fails closed at the rule's level.
+    """
+    return not preview
 
 
 def is_unknown(value: Any) -> bool:
@@ -228,6 +268,17 @@ class Res:
     def deps_of(self, prop: str) -> list[str]:
         return list(self.property_dependencies.get(prop, []))
 
+    def derived_from(self, prop: str, *types: str) -> bool:
+        """Is ``prop`` unknown and built only from outputs of this stack's resources of ``types``?
+
+        Property dependencies name the resources an input's value comes from (the URN
+        carries the type), so at preview an unknown ``policyArn`` that depends only on a
+        stack ``aws:iam/policy:Policy`` is that policy's ARN, not an AWS-managed one. A
+        known value is never "derived": rules judge known values themselves.
+        """
+        deps = self.deps_of(prop)
+        return bool(deps) and is_unknown(self.get(prop)) and all(urn_type(u) in types for u in deps)
+
     @property
     def label(self) -> str:
         return f"{self.type.rsplit(':', 1)[-1]} '{self.name}'"
@@ -244,12 +295,23 @@ def _string_leaves(value: Any) -> Iterator[str]:
             yield from _string_leaves(item)
 
 
-class Stack:
-    """All resources of a stack, indexed for the joins stack rules make."""
+def urn_type(urn: str) -> str:
+    """The type token inside a URN (``urn:pulumi:stack::project::[parent$]type::name``)."""
+    parts = urn.split("::")
+    return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
 
-    def __init__(self, resources: Iterable[Res]) -> None:
+
+class Stack:
+    """All resources of a stack, indexed for the joins stack rules make.
+
+    ``preview``: the values are what the engine sends at preview (unknowns expected), see
+    ``reports_undecided``.
+    """
+
+    def __init__(self, resources: Iterable[Res], *, preview: bool = False) -> None:
         self.resources = list(resources)
         self.by_urn = {r.urn: r for r in self.resources}
+        self.preview = preview
 
     def of(self, *types: str) -> list[Res]:
         wanted = set(types)
@@ -510,9 +572,9 @@ class Violation:
     urn: str = ""
     res_type: str = ""
     res_name: str = ""
-    #: The rule could not decide because an input was unknown or opaque. The rule's own
-    #: policy does not report these; the pack's ``preview-unknown-*-inputs`` policy does
-    #: (CONTROLS row 160), so their enforcement is set per stack in one place.
+    #: The rule could not decide because an input was unknown or opaque. At preview the
+    #: pack's ``preview-unknown-*-inputs`` policy reports these (CONTROLS row 160); outside
+    #: preview the rule's own policy does, failing closed (see ``reports_undecided``).
     unknown: bool = False
 
 
@@ -586,7 +648,7 @@ def res_from_args(args: ResourceValidationArgs) -> Res:
     )
 
 
-def stack_from_args(args: StackValidationArgs) -> Stack:
+def stack_from_args(args: StackValidationArgs, *, preview: bool = False) -> Stack:
     resources = []
     for r in args.resources:
         resources.append(
@@ -603,7 +665,7 @@ def stack_from_args(args: StackValidationArgs) -> Stack:
                 provider_region=_provider_region(r.provider.props if r.provider is not None else None),
             )
         )
-    return Stack(resources)
+    return Stack(resources, preview=preview)
 
 
 def _provider_region(props: Any) -> str | None:
@@ -639,8 +701,9 @@ def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
 
         def validate_stack(args: StackValidationArgs, report: ReportViolation) -> None:
             settings = rule.settings(args.get_config())
-            for violation in run_stack_rule(rule, stack_from_args(args), settings):
-                if not violation.unknown:
+            preview = at_preview()
+            for violation in run_stack_rule(rule, stack_from_args(args, preview=preview), settings):
+                if not violation.unknown or reports_undecided(preview):
                     report(violation.message, violation.urn or None)
 
         return StackValidationPolicy(validate=validate_stack, **common)
@@ -649,8 +712,9 @@ def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
         if args.resource_type not in rule.types:
             return
         settings = rule.settings(args.get_config())
+        preview = at_preview()
         for violation in run_resource_rule(rule, res_from_args(args), settings):
-            if not violation.unknown:
+            if not violation.unknown or reports_undecided(preview):
                 report(violation.message, None)
 
     return ResourceValidationPolicy(validate=validate_resource, **common)

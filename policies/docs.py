@@ -103,26 +103,32 @@ python -m policies.check --state prod.json --stack prod --format json
 - In Python: `policies.evaluate.evaluate(run.resources, stack=..., config=policies.packconfig.load(stack))`
   returns a `Report` (`report.summary()`, `report.by_urn()`, `report.mandatory`).
 
-## Unknown values at preview (fail closed)
+## Unknown values at preview (advisory), real values at `up` (mandatory)
 
 During `pulumi preview`, inputs computed from resources that do not exist yet are unknown
 (for example a role policy built from a new table's ARN); in a state file, secrets are
-opaque. The SDK would turn an unknown read into an advisory note and pass. Here a rule
-that needs such a value cannot decide and says so, and each pack's
-`preview-unknown-security-inputs` / `preview-unknown-compliance-inputs` /
-`preview-unknown-deployability-inputs` policy reports
-every undecided control ("<policy>: ... is unknown during preview, so this control cannot
-be verified (fail closed)") against the resource. Joins between resources use property
-dependencies and URNs, which are known at preview, so most cross-resource policies still
-decide.
+opaque. A rule that needs such a value cannot decide and never passes it. What happens
+next depends on the engine's phase (`policies.core.reports_undecided`, one mechanism for
+every policy):
 
-- prod: mandatory (CONTROLS row 160): a preview that cannot prove compliance fails. A
-  brand-new IAM document built from new ARNs therefore blocks a prod preview until the
-  resources it names exist; exempt that one resource with a reason if it must ship in one
-  step.
-- dev: advisory, so new resources can be bootstrapped; `pulumi up` runs every rule again
-  on the real values before it creates each resource, and a mandatory violation then
-  stops the update.
+- at preview (the CLI runs the packs with `PULUMI_DRY_RUN=true`) the rule's own policy
+  stays silent and each pack's `preview-unknown-security-inputs` /
+  `preview-unknown-compliance-inputs` / `preview-unknown-deployability-inputs` policy
+  lists every undecided control ("<policy>: <resource>: <input> is unknown during
+  preview, ...") against the resource. Those three are advisory in every stack's config:
+  the preview of a new stack or a new function passes and shows what is deferred. A
+  control decided at preview (known values) is enforced at its own level.
+- during `pulumi up` the engine runs every resource policy again on the real inputs
+  before it creates each resource and stops on a mandatory violation; a control still
+  undecided then (an opaque secret) fails closed through the rule's own policy. Stack
+  policies run after the deployment in `up`, so the offline gate (`python -m
+  policies.check`, zero mandatory and zero undecided) decides them before preview and
+  before every `up`; `python -m policies.check --preview` lists what the real preview
+  will defer and confirms the full run decided each of them.
+
+Joins between resources use property dependencies and URNs, which are known at preview,
+so most cross-resource policies still decide (an unknown `policyArn` that depends only
+on a stack `aws:iam/policy:Policy` is not an AWS managed policy).
 
 ## Exemptions
 
@@ -148,14 +154,14 @@ object (for example `{"log-group-retention": {"minimumRetentionDays": 30}}`).
 ## Enforcement per stack
 
 - **prod**: everything mandatory, except the deliberate deviations below (advisory in both
-  stacks, so they stay visible).
+  stacks, so they stay visible) and the three `preview-unknown-*` lists of controls
+  deferred from preview to `up` (advisory in both stacks, see above).
 - **dev**: as prod, but every *resilience* policy is advisory (multi-AZ, deletion protection,
   final snapshots, backups, key deletion windows, `protect`: dev is disposable and sized for
   cost), log retention stays mandatory with a 7-day minimum (explicit retention still bounds
   cost), Cognito MFA may be OPTIONAL (stack config `mfa`, also accepted by the AppSync pool
   check), Cognito threat protection may run in AUDIT mode (the Plus tier is priced per user;
-  AUDIT still records risk events), introspection may stay on, and the three
-  `preview-unknown-*` policies are advisory (see above). Every deployability policy is
+  AUDIT still records risk events), and introspection may stay on. Every deployability policy is
   mandatory in both stacks: a dev stack that cannot work is not a useful dev stack. Encryption, least
   privilege and network exposure are mandatory in dev too: they are cheap and a leak from
   dev is still a leak.
@@ -176,6 +182,9 @@ Deliberate deviations (advisory everywhere), with the reason:
 | `lambda-code-signing` | no AWS Signer profile in the design yet |
 | `cloudfront-origin-failover` | single-Region origins |
 | `dynamodb-in-backup-plan` | point-in-time recovery is the backup mechanism |
+| `preview-unknown-security-inputs` | lists the security controls an input unknown at preview leaves undecided; `pulumi up` decides each resource policy on real values before the create and the offline gate decides stack policies before preview and `up` |
+| `preview-unknown-compliance-inputs` | lists the compliance controls an input unknown at preview leaves undecided; `pulumi up` decides each resource policy on real values before the create and the offline gate decides stack policies before preview and `up` |
+| `preview-unknown-deployability-inputs` | lists the deployability controls an input unknown at preview leaves undecided; `pulumi up` decides each resource policy on real values before the create and the offline gate decides stack policies before preview and `up` |
 
 ## Not covered, and why
 

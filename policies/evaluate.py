@@ -6,7 +6,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from policies.core import IDENTIFIER_OUTPUTS, Res, Rule, Stack, Violation, plain, run_resource_rule, run_stack_rule
+from policies.core import (
+    IDENTIFIER_OUTPUTS,
+    Res,
+    Rule,
+    Stack,
+    Violation,
+    plain,
+    reports_undecided,
+    run_resource_rule,
+    run_stack_rule,
+)
 from policies.packconfig import PackConfig
 from policies.packs import PACK_NAMES
 from policies.rules import all_rules
@@ -77,6 +87,10 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     exempted: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Controls an unknown or opaque input left undecided (with the level they have here).
+    #: At preview they are what the ``preview-unknown-*`` policies list; outside preview
+    #: they are also in ``findings`` (failing closed through their own rule).
+    undecided: list[Finding] = field(default_factory=list)
 
     @property
     def mandatory(self) -> list[Finding]:
@@ -114,12 +128,18 @@ def evaluate(
     config: PackConfig | None = None,
     warnings: Iterable[str] = (),
     rules: Iterable[Rule] | None = None,
+    preview: bool = False,
 ) -> Report:
-    """Run every resource rule on every resource and every stack rule on the whole set."""
+    """Run every resource rule on every resource and every stack rule on the whole set.
+
+    ``preview``: the resources carry what the engine sends at preview; undecided controls
+    are then listed by the ``preview-unknown-*`` policies instead of failing closed through
+    their own rule, exactly as the packs do under ``PULUMI_DRY_RUN=true``.
+    """
     config = config or PackConfig()
     views = [r if isinstance(r, Res) else res_from_recorded(r) for r in resources]
     report = Report(stack=stack, resource_count=len(views), warnings=list(warnings))
-    whole = Stack(views)
+    whole = Stack(views, preview=preview)
     for rule in rules if rules is not None else all_rules():
         level = config.level(rule)
         if level == "disabled":
@@ -135,5 +155,6 @@ def evaluate(
                     if exemption is not None:
                         report.exempted.append((rule.name, res.urn, exemption.reason))
                     found += run_resource_rule(rule, res, settings)
-        report.findings += [Finding(v, level) for v in found if not v.unknown]
+        report.findings += [Finding(v, level) for v in found if not v.unknown or reports_undecided(preview)]
+        report.undecided += [Finding(v, level) for v in found if v.unknown]
     return report

@@ -1,10 +1,13 @@
-"""Row 160: security-critical inputs unknown at preview (or opaque in a state file) fail closed.
+"""Row 160: the controls an input unknown at preview leaves undecided, listed by name.
 
 Rules read critical inputs with ``Res.req``; when a value is unknown the rule cannot decide
-and records an "unknown" finding instead of passing. One policy per pack reports those
-findings, so a stack sets the fail-closed behaviour in one place: mandatory in prod (a
-preview that cannot prove compliance fails), advisory in dev, where ``pulumi up`` re-runs
-every rule on the real values before it creates each resource.
+and records an "unknown" finding instead of passing. At preview (``Stack.preview``) one
+policy per pack lists those findings, naming the control, the resource and the unknown
+input; every stack's config makes it advisory, because ``pulumi up`` re-runs each resource
+policy on the real inputs before it creates the resource and stops on a mandatory
+violation, and the offline gate (``python -m policies.check``) decides stack policies
+before both. Outside preview this policy reports nothing: the rules' own policies report
+their undecided controls and fail closed (``policies.core.reports_undecided``).
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ def unknown_findings(stack: Stack, pack: str) -> Iterator[Violation]:
 
 
 def _report(stack: Stack, pack: str) -> Iterator[StackFinding]:
+    if not stack.preview:
+        return
     for violation in unknown_findings(stack, pack):
         res = stack.by_urn.get(violation.urn)
         yield res, f"{violation.rule.name}: {violation.message}"
@@ -58,8 +63,9 @@ _META = {
     "category": "fail-closed",
     "rows": [160],
     "remediation": (
-        "Make the value known at preview (a literal or a value of an existing resource), or let `pulumi up` "
-        "check it (advisory in stacks that bootstrap new resources), or exempt the resource with a reason."
+        "Nothing to do before `pulumi up`, which decides the control on the real value before it creates the "
+        "resource; the offline gate (`python -m policies.check`) must have decided it. To decide it at preview, "
+        "make the value known (a literal, an ARN built from known parts, or a value of an existing resource)."
     ),
 }
 
@@ -67,7 +73,7 @@ _META = {
 @stack_rule(
     UNKNOWN_POLICY[SECURITY],
     pack=SECURITY,
-    description="No security-pack control is left undecided because an input is unknown at preview or an opaque secret.",
+    description="Lists the security-pack controls an input unknown at preview leaves undecided (decided by `pulumi up`).",
     **_META,  # type: ignore[arg-type]
 )
 def security_unknowns(stack: Stack, _: Settings) -> Iterator[StackFinding]:
@@ -77,7 +83,7 @@ def security_unknowns(stack: Stack, _: Settings) -> Iterator[StackFinding]:
 @stack_rule(
     UNKNOWN_POLICY[COMPLIANCE],
     pack=COMPLIANCE,
-    description="No compliance-pack control is left undecided because an input is unknown at preview or an opaque secret.",
+    description="Lists the compliance-pack controls an input unknown at preview leaves undecided (decided by `pulumi up`).",
     **_META,  # type: ignore[arg-type]
 )
 def compliance_unknowns(stack: Stack, _: Settings) -> Iterator[StackFinding]:
@@ -87,7 +93,7 @@ def compliance_unknowns(stack: Stack, _: Settings) -> Iterator[StackFinding]:
 @stack_rule(
     UNKNOWN_POLICY[DEPLOYABILITY],
     pack=DEPLOYABILITY,
-    description="No deployability-pack control is left undecided because an input is unknown at preview or an opaque secret.",
+    description="Lists the deployability-pack controls an input unknown at preview leaves undecided (decided by `pulumi up`).",
     **_META,  # type: ignore[arg-type]
 )
 def deployability_unknowns(stack: Stack, _: Settings) -> Iterator[StackFinding]:

@@ -3,12 +3,18 @@
 Props go through ``unknown_checking_proxy`` exactly as the analyzer wraps them, so a
 value built with ``UNKNOWN`` behaves like an input that is unknown during preview.
 Rules are run through their real ``pulumi_policy`` policy objects (``to_policy``).
+
+Hand-built arguments are judged as the engine's preview judges them (``PULUMI_DRY_RUN=true``,
+autouse fixture below) unless a test switches to the update phase with ``phase(False)``:
+unknown inputs are only ever sent at preview.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +36,25 @@ from policies.rules import all_rules
 UNKNOWN = UNKNOWN_STRING_VALUE
 UNKNOWN_BOOL = UNKNOWN_BOOLEAN_VALUE
 DELETE = object()
+
+
+@pytest.fixture(autouse=True)
+def _engine_previews(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULUMI_DRY_RUN", "true")
+
+
+@contextmanager
+def phase(preview: bool) -> Iterator[None]:
+    """Judge as the engine does at preview (True) or during ``pulumi up`` (False)."""
+    before = os.environ.get("PULUMI_DRY_RUN")
+    os.environ["PULUMI_DRY_RUN"] = "true" if preview else "false"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PULUMI_DRY_RUN"]
+        else:
+            os.environ["PULUMI_DRY_RUN"] = before
 
 
 def rule(name: str) -> Rule:
@@ -221,6 +246,10 @@ def check_case(case: Case) -> None:
             "unknowns are reported by the preview policy, not the rule"
         )
         assert unknown_reported(case.policy, case.type, props), f"unknown {path} passed silently"
+        with phase(False):  # outside preview an undecided control fails closed through its own rule
+            own = validate_resource(case.policy, case.type, props, config=case.config)
+            assert any("cannot be verified" in m for m in own), f"unknown {path} passed outside preview"
+            assert not unknown_reported(case.policy, case.type, props), "the preview list is for previews only"
     other = validate_resource(case.policy, "aws:other/thing:Thing", case.good, config=case.config)
     assert other == [], "a policy judged a resource type it does not cover"
 

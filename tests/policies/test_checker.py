@@ -285,9 +285,10 @@ class TestState:
         assert code == 1
         assert report["stack"] == "prod"
         assert report["resourceCount"] == 1
+        # Outside preview the control stays undecided, so its own (mandatory) policy fails closed.
         assert any(
-            v["policy"] == "preview-unknown-security-inputs"
-            and v["message"].startswith("iam-no-wildcard-resource:")
+            v["policy"] == "iam-no-wildcard-resource"
+            and v["enforcement"] == "mandatory"
             and "encrypted secret" in v["message"]
             for v in report["violations"]
         )
@@ -339,3 +340,43 @@ def test_recorded_outputs_identify_resources() -> None:
     assert {"graph-id", "cluster-ABC", "arn:aws:rds:eu-west-1:1:cluster:graph"} <= set(
         res_from_recorded(recorded).identifiers
     )
+
+
+class TestPreviewArguments:
+    def test_missing_state_is_one_line(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        program = make_program(tmp_path / "p", CLEAN)
+        result = run_main(capsys, "--preview", "--program", str(program), "--state", str(tmp_path / "nope.json"))
+        assert_one_line_error(result, "does not exist")
+
+    def test_program_and_state_need_preview(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        program = make_program(tmp_path / "p", CLEAN)
+        state = tmp_path / "s.json"
+        state.write_text('{"version": 3, "deployment": {"resources": []}}')
+        assert_one_line_error(run_main(capsys, "--program", str(program), "--state", str(state)), "--preview")
+
+    def test_preview_of_a_small_program_lists_the_deferred_policy(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        # A queue policy built from the new queue's ARN is unknown at preview; the full run decides it.
+        program = make_program(
+            tmp_path / "p",
+            """
+            import json
+            import pulumi
+            import pulumi_aws as aws
+            queue = aws.sqs.Queue("jobs", sqs_managed_sse_enabled=True)
+            aws.sqs.QueuePolicy("jobs-policy", queue_url=queue.url, policy=pulumi.Output.json_dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": queue.arn,
+                               "Condition": {"Bool": {"aws:SecureTransport": "false"}}}],
+            }))
+            """,
+        )
+        result = run_main(capsys, "--preview", "--program", str(program), "--format", "json")
+        document = json.loads(result.stdout)
+        deferred = {(d["policy"], d["resourceName"], d["unknownInput"]) for d in document["deferred"]}
+        assert ("sqs-queue-policy-not-public", "jobs-policy", "policy") in deferred, document
+        assert all(d["offline"] != "UNDECIDED" for d in document["deferred"])
+        # A control decided from known values stays mandatory at preview (SSE without a stack CMK).
+        assert {m["policy"] for m in document["previewMandatory"]} == {"sqs-queue-encrypted"}
+        assert result.returncode == 1 and not document["passed"]

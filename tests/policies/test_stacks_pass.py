@@ -56,5 +56,13 @@ def test_stack_has_no_mandatory_violation(stack: str, pack: str) -> None:
         )
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_offline_gate_leaves_no_control_undecided(stack: str) -> None:
+    # Stack policies run after the deployment in `pulumi up`, so this gate is where they are
+    # decided before anything is created: no control may stay undecided here.
+    report = _report(stack)
+    assert report.undecided == [], [f.violation.message for f in report.undecided]
+
+
 def test_every_pack_is_checked() -> None:
     assert set(PACKS) == {SECURITY, COMPLIANCE, DEPLOYABILITY}

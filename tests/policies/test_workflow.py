@@ -56,7 +56,16 @@ def test_unit_tests_run_on_every_pull_request(workflow: dict[str, Any]) -> None:
 
 
 def _pulumi_step(job: dict[str, Any]) -> dict[str, Any]:
-    return next(step for step in job["steps"] if str(step.get("uses", "")).startswith("pulumi/actions@"))
+    """The pulumi/actions step that runs a command (another may only install the CLI)."""
+    return next(
+        step
+        for step in job["steps"]
+        if str(step.get("uses", "")).startswith("pulumi/actions@") and "command" in step.get("with", {})
+    )
+
+
+def _runs(job: dict[str, Any]) -> list[str]:
+    return [str(step.get("run", "")) for step in job["steps"]]
 
 
 PACK_DIRS = ["policies/security", "policies/compliance", "policies/deployability"]
@@ -89,3 +98,31 @@ def test_up_only_on_main_and_prod_after_dev(workflow: dict[str, Any]) -> None:
         assert configs == [f"policies/config/{d.split('/')[1]}.{stack}.json" for d in PACK_DIRS]
     assert jobs["up-prod"]["needs"] == "up-dev"
     assert jobs["up-prod"]["environment"] == "prod"
+
+
+@pytest.mark.parametrize(("job", "stack"), [("preview", "${{ matrix.stack }}"), ("up-dev", "dev"), ("up-prod", "prod")])
+def test_offline_gate_runs_before_every_preview_and_up(workflow: dict[str, Any], job: str, stack: str) -> None:
+    # Stack policies run only after the deployment in `pulumi up`; the offline gate decides
+    # them (and every resource policy) before the engine creates anything.
+    steps = workflow["jobs"][job]["steps"]
+    pulumi_at = steps.index(_pulumi_step(workflow["jobs"][job]))
+    gates = [
+        i
+        for i, step in enumerate(steps)
+        if "python -m policies.check --program . --stack" in str(step.get("run", ""))
+        and stack in str(step.get("run", ""))
+        and "--preview" not in str(step.get("run", ""))
+    ]
+    assert gates and gates[0] < pulumi_at
+
+
+def test_preview_job_shows_the_deferred_controls_and_installs_no_test_toolchain(workflow: dict[str, Any]) -> None:
+    job = workflow["jobs"]["preview"]
+    runs = _runs(job)
+    listing = next(r for r in runs if "--preview" in r)
+    assert "GITHUB_STEP_SUMMARY" in listing and "--state" in listing
+    assert _runs(job).index(listing) < job["steps"].index(_pulumi_step(job))
+    for name in ("preview", "up-dev", "up-prod"):
+        installs = " ".join(_runs(workflow["jobs"][name]))
+        assert "make install" not in installs and "requirements-dev.txt" not in installs
+        assert "-r requirements.txt" in installs

@@ -144,7 +144,10 @@ class TestOacKeyGrant:
     def _with_key_policy(self, inline: Any, separate: str) -> list[R]:
         resources = oac_stack(inline)
         resources[-1] = R(DIST, "cdn", {**resources[-1].props, "arn": DIST_ARN}, deps=resources[-1].deps)
-        return [*resources, R(KEY_POLICY, "key-policy", {"keyId": KEY_ARN, "policy": separate}, deps={"keyId": ["key"]})]
+        return [
+            *resources,
+            R(KEY_POLICY, "key-policy", {"keyId": KEY_ARN, "policy": separate}, deps={"keyId": ["key"]}),
+        ]
 
     def test_separate_key_policy_granting_the_distribution_passes(self) -> None:
         assert messages(OAC, self._with_key_policy(None, doc(ROOT, CLOUDFRONT_DECRYPT))) == []

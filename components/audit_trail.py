@@ -213,7 +213,7 @@ class AuditTrail(pulumi.ComponentResource):
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-log-group",
-            name=f"/{ctx.prefix}/cloudtrail",
+            name=f"/{ctx.prefix}/cloudtrail",  # named in the delivery role's policy by this name
             retention_in_days=settings.log_retention_days,
             kms_key_id=args.logs_key_arn,
             tags=dict(args.tags),
@@ -393,7 +393,8 @@ class AuditTrail(pulumi.ComponentResource):
                             "Sid": "WriteTrailLogGroup",
                             "Effect": "Allow",
                             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            "Resource": pulumi.Output.concat(self.log_group.arn, ":log-stream:*"),
+                            # From the group's fixed name: known at preview, decided there.
+                            "Resource": ctx.arn("logs", f"log-group:/{ctx.prefix}/cloudtrail:log-stream:*"),
                         }
                     ],
                 }

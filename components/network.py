@@ -272,9 +272,13 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(self, name: str, args: NetworkArgs) -> None:
         ctx = args.context
         child = pulumi.ResourceOptions(parent=self)
+        group_name = f"/{ctx.prefix}/vpc-flow-logs"
+        # The role's document names the group by its fixed name (not its ARN output), so it
+        # is known at preview and the packs decide it there.
+        group_arn = ctx.arn("logs", f"log-group:{group_name}")
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
-            name=f"/{ctx.prefix}/vpc-flow-logs",
+            name=group_name,
             retention_in_days=args.settings.flow_log_retention_days,
             kms_key_id=args.logs_key_arn,
             tags=dict(args.tags),
@@ -304,7 +308,7 @@ class Network(pulumi.ComponentResource):
                                 "logs:PutLogEvents",
                                 "logs:DescribeLogStreams",
                             ],
-                            "Resource": [log_group.arn, pulumi.Output.concat(log_group.arn, ":log-stream:*")],
+                            "Resource": [group_arn, f"{group_arn}:log-stream:*"],
                         }
                     ],
                 }

@@ -479,7 +479,8 @@ class Notifications(pulumi.ComponentResource):
                             "Sid": "InvokePollerOnly",
                             "Effect": "Allow",
                             "Action": ["lambda:InvokeFunction"],
-                            "Resource": [self.poller.function.arn],
+                            # From the function's fixed name: known at preview, decided there.
+                            "Resource": [ctx.arn("lambda", f"function:{self.poller.function_name}")],
                         }
                     ],
                 }

@@ -81,7 +81,13 @@ def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pul
                         "Sid": "WriteDeliveryStatus",
                         "Effect": "Allow",
                         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                        "Resource": [pulumi.Output.concat(g.arn, ":log-stream:*") for g in groups],
+                        # Built from the groups' fixed names, not their ARN outputs, so the
+                        # document is known at preview and the packs decide it there.
+                        "Resource": [
+                            f"arn:{ctx.partition}:logs:{spec.region or ctx.region}:{ctx.account_id}:"
+                            f"log-group:{group_name}:log-stream:*"
+                            for group_name in (base, f"{base}/Failure")
+                        ],
                     }
                 ],
             }

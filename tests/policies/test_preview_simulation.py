@@ -129,3 +129,24 @@ def test_preview_cli_on_a_deployed_state(tmp_path: Path, deployed: ProgramRun) -
     assert document["passed"] and document["previewMandatory"] == []
     assert document["offline"]["undecidedCount"] == 0
     assert all(d["offline"] != "UNDECIDED" for d in document["deferred"])
+
+
+#: Role policies whose every resource has a fixed physical name (log groups, a function):
+#: built from those names, their documents are known at preview, so a brand-new stack's
+#: preview decides them instead of deferring them to the offline gate.
+NAME_BUILT_POLICIES = (
+    "audit-logs-policy",
+    "network-flow-logs-policy",
+    "notifications-scheduler-policy",
+    "audit-delivery-topic-feedback-policy",
+    "observability-alarm-topic-feedback-policy",
+    "observability-alarm-topic-us-east-1-feedback-policy",
+)
+
+
+def test_documents_built_from_fixed_names_are_decided_at_preview(new_stack: tuple[ProgramRun, Report]) -> None:
+    _, report = new_stack
+    names = {r.name for r in new_stack[0].resources}
+    assert set(NAME_BUILT_POLICIES) <= names
+    deferred = {f.violation.res_name for f in report.undecided}
+    assert deferred.isdisjoint(NAME_BUILT_POLICIES), sorted(deferred & set(NAME_BUILT_POLICIES))

@@ -99,8 +99,13 @@ def program_location(error: BaseException, program_dir: Path) -> str | None:
     files (not a virtualenv inside it), relative to the program directory."""
     root = program_dir.resolve()
     where: str | None = None
-    for frame, line in traceback.walk_tb(error.__traceback__):
-        path = Path(frame.f_code.co_filename)
+    frames = [(frame.f_code.co_filename, line) for frame, line in traceback.walk_tb(error.__traceback__)]
+    if isinstance(error, SyntaxError) and error.filename:
+        frames.append((error.filename, error.lineno or 0))  # the file that does not parse
+    for filename, line in frames:
+        if filename.startswith("<"):  # <frozen runpy>, <string>: not a file of the program
+            continue
+        path = Path(filename)
         if not path.is_absolute():
             path = (root / path).resolve()
         if path.is_relative_to(root) and "site-packages" not in path.parts:
@@ -109,6 +114,10 @@ def program_location(error: BaseException, program_dir: Path) -> str | None:
 
 
 def _describe(error: BaseException) -> str:
+    if isinstance(error, SystemExit):
+        return f"the program called sys.exit({error.code!r})"
+    if isinstance(error, SyntaxError):
+        return f"SyntaxError: {error.msg}"
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
@@ -195,7 +204,8 @@ def run_program(
             error.registered_before_failure = list(monitor.recorded.values())  # type: ignore[attr-defined]
             error.program_location = program_location(error, files.program_dir)  # type: ignore[attr-defined]
             raise
-        except Exception as error:  # reported as one line to the user
+        except (Exception, SystemExit) as error:  # reported as one line to the user
+            # SystemExit too: a program's sys.exit(1) must not become the checker's exit code.
             where = program_location(error, files.program_dir)
             failure = ProgramError(f"the program failed{f' at {where}' if where else ''}: {_describe(error)}")
             failure.registered_before_failure = list(monitor.recorded.values())

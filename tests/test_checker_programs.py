@@ -289,6 +289,19 @@ class TestProgramShapes:
 
 
 class TestNoTraceback:
+    def test_syntax_error_names_the_file_and_line(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        # Written here, not in the corpus: a file that does not parse would fail ruff and mypy.
+        (tmp_path / "Pulumi.yaml").write_text("name: broken\nruntime: python\n")
+        (tmp_path / "__main__.py").write_text('import pulumi_aws as aws\n\nbucket = aws.s3.Bucket("b"\n')
+        code = main(["--program", str(tmp_path)])
+        line = one_line_error(code, capsys.readouterr().err)
+        assert "__main__.py:3" in line and "SyntaxError" in line and "frozen" not in line
+
+    def test_sys_exit_in_the_program_is_not_the_checkers_exit_code(self, capsys: pytest.CaptureFixture[str]) -> None:
+        # sys.exit(1) in a program would otherwise read as "a mandatory violation".
+        line = one_line_error(*check(capsys, "exits")[::2])
+        assert "__main__.py:8" in line and "sys.exit('set confirm to deploy')" in line
+
     def test_no_event_loop_left_open(self) -> None:
         # A loop left open in a monitor thread is finalised at interpreter exit and prints
         # "ValueError: Invalid file descriptor: -1" after the report.

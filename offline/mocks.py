@@ -419,8 +419,8 @@ def _thread_loop(method: Callable[..., Any]) -> Callable[..., Any]:
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that keeps the whole registration, not only its state."""
 
-    Invoke = _thread_loop(pulumi_mocks.MockMonitor.Invoke)  # type: ignore[no-untyped-call]
-    ReadResource = _thread_loop(pulumi_mocks.MockMonitor.ReadResource)  # type: ignore[no-untyped-call]
+    Invoke = _thread_loop(pulumi_mocks.MockMonitor.Invoke)
+    ReadResource = _thread_loop(pulumi_mocks.MockMonitor.ReadResource)
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)

@@ -64,8 +64,27 @@ def package_of(token: str) -> str:
     return "pulumi_" + token.split(":", 1)[0].replace("-", "_")
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
 def lookup(token: str) -> DataSource | None:
-    return catalogue(package_of(token)).get(token)
+    """The data source behind ``token``: first the file the SDK generator names after it
+    (``aws:ec2/getVpc:getVpc`` -> ``pulumi_aws/ec2/get_vpc.py``), else the whole catalogue
+    (scanning every file of pulumi-aws takes about a second)."""
+    package = package_of(token)
+    parts = token.split(":")
+    spec = importlib_util.find_spec(package)
+    if len(parts) == 3 and spec is not None and spec.submodule_search_locations:
+        module_dir, _, function = parts[1].rpartition("/")
+        subdir = [] if module_dir in ("", "index") else [_snake(part) for part in module_dir.split("/")]
+        for root in spec.submodule_search_locations:
+            path = Path(root, *subdir, f"{_snake(function)}.py")
+            if path.is_file():
+                for match in _INVOKE.finditer(path.read_text(encoding="utf-8", errors="replace")):
+                    if match["token"] == token:
+                        return DataSource(token, ".".join((package, *subdir, path.stem)), match["typ"])
+    return catalogue(package).get(token)
 
 
 @dataclass
@@ -335,10 +354,8 @@ def resource_classes(package: str) -> dict[str, tuple[str, str]]:
         return {}
     classes: dict[str, tuple[str, str]] = {}
     for entry in json.loads(match["json"]):
-        mod = str(entry.get("mod", ""))
-        module = f"{entry['fqn']}" if mod.startswith("index") else str(entry["fqn"])
         for token, name in (entry.get("classes") or {}).items():
-            classes[token] = (module, name)
+            classes[token] = (str(entry["fqn"]), name)  # fqn: the module that exports the class
     return classes
 
 

@@ -156,6 +156,11 @@ class TestDataSources:
 
         assert catalogue["aws:ec2/getVpc:getVpc"].result_class == pulumi_aws.ec2.GetVpcResult.__name__
 
+    def test_lookup_by_file_name_agrees_with_the_catalogue(self) -> None:
+        # The fast path (the file named after the token) must find exactly what the scan does.
+        catalogue = datasources.catalogue("pulumi_aws")
+        assert {token: datasources.lookup(token) for token in catalogue} == catalogue
+
     def test_every_aws_data_source_answers(self) -> None:
         # Each token answers a dict with its result type's properties (none left out).
         for token in sorted(datasources.catalogue("pulumi_aws"))[::25]:

@@ -10,8 +10,11 @@ at preview, where ARNs are unknown). ``RecordingMonitor`` keeps those, and
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,11 +24,24 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from offline import datasources
+
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "eu-west-1"
 PARTITION = "aws"
 #: Zones the mock region reports; six, so any AZ count the config allows can be met.
 ZONE_SUFFIXES = ("a", "b", "c", "d", "e", "f")
+
+
+#: Invokes whose answer is computed from the arguments or the config, not made up: no
+#: warning (a region that is itself a stand-in is reported by the runner).
+_RENDERED_INVOKES = frozenset(
+    {
+        "aws:iam/getPolicyDocument:getPolicyDocument",
+        "aws:index/getRegion:getRegion",
+        "aws:index/getPartition:getPartition",
+    }
+)
 
 
 class UnknownInvokeError(RuntimeError):
@@ -109,8 +125,12 @@ def _arn_service_and_resource(type_token: str, name: str) -> tuple[str, str]:
 class RecordingMocks(pulumi_mocks.Mocks):
     """Answers registrations with plausible provider state and known invokes faithfully.
 
-    ``strict`` makes an unknown invoke raise (the test harness); otherwise it is
-    answered empty and remembered in ``warnings`` (the offline policy checker).
+    Two modes. ``strict`` (this repository's own program: the test harness, and the checker
+    run on this repository) answers only the invokes below, exactly, and raises on any
+    other. Otherwise (the checker on a third-party program) every data source an installed
+    provider SDK defines is answered with values synthesised from its result type
+    (offline/datasources.py), resources of providers other than AWS get plausible values for
+    the outputs they compute, and each synthesised answer is remembered in ``warnings``.
     """
 
     def __init__(
@@ -135,13 +155,22 @@ class RecordingMocks(pulumi_mocks.Mocks):
     # -- invokes -----------------------------------------------------------------
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         handler = self._invokes.get(args.token)
-        if handler is None:
-            message = f"unknown invoke {args.token}: the offline runtime cannot answer it"
-            if self.strict:
-                raise UnknownInvokeError(message)
-            self.warnings.append(message)
+        if handler is not None:
+            if not self.strict and args.token not in _RENDERED_INVOKES:
+                self._warn(f"data source {args.token} answered with offline stand-in values")
+            return handler(args.args), []
+        if self.strict:
+            raise UnknownInvokeError(f"unknown invoke {args.token}: the offline runtime cannot answer it")
+        answer = datasources.synthesise(args.token, args.args, region=self.region, account_id=self.account_id)
+        if answer is None:
+            self._warn(f"unknown invoke {args.token}: no installed SDK defines it; answered empty")
             return {}, []
-        return handler(args.args), []
+        self._warn(f"data source {args.token} answered with values synthesised from its result type")
+        return answer, []
+
+    def _warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def _caller_identity(self, _: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -185,6 +214,12 @@ class RecordingMocks(pulumi_mocks.Mocks):
     # -- resources ---------------------------------------------------------------
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
+        if args.typ == "pulumi:pulumi:StackReference":
+            # Another stack's outputs live in its backend, which offline cannot read:
+            # the reference resolves with none (``get_output`` answers ``None``).
+            stack_name = str(inputs.get("name") or args.name)
+            self._warn(f"stack reference {stack_name!r}: its outputs are unknown offline (every output reads None)")
+            return stack_name, {"name": stack_name, "outputs": {}, "secretOutputNames": []}
         physical = (
             inputs.get("name")
             if isinstance(inputs.get("name"), str)
@@ -200,6 +235,13 @@ class RecordingMocks(pulumi_mocks.Mocks):
             **inputs,
         }
         state.update(self._type_specific_state(args.typ, args.name, inputs, resource_id))
+        if not self.strict and not args.typ.startswith(("aws:", "pulumi:")):
+            # Another provider's computed outputs (random's ``result``, tls's PEMs): never
+            # for AWS types, whose state the packs read and a stand-in could make pass.
+            state = {
+                **datasources.resource_outputs(args.typ, inputs, region=self.region, account_id=self.account_id),
+                **state,
+            }
         return str(state["id"]), state
 
     def _type_specific_state(
@@ -350,8 +392,35 @@ def render_policy_document(args: Mapping[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _thread_loop(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a monitor call on an event loop that is closed when the call returns.
+
+    The SDK calls the monitor from a thread pool, and the mock monitor's
+    ``_ensure_event_loop`` gives each worker thread a loop of its own that nothing ever
+    closes; at interpreter exit such a loop is finalised after its self-pipe socket and
+    ``BaseEventLoop.__del__`` prints ``ValueError: Invalid file descriptor: -1`` (a
+    traceback on stderr after a clean report). A worker thread's loop is closed here."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, request: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            return method(self, request)
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            return method(self, request)
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    return wrapper
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that keeps the whole registration, not only its state."""
+
+    Invoke = _thread_loop(pulumi_mocks.MockMonitor.Invoke)
+    ReadResource = _thread_loop(pulumi_mocks.MockMonitor.ReadResource)
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
@@ -359,6 +428,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.stack_outputs: dict[str, Any] = {}
         self.stack_urn = ""
 
+    @_thread_loop
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
@@ -399,6 +469,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         )
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=obj_proto)
 
+    @_thread_loop
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.urn == self.stack_urn:
             _ensure_event_loop()  # type: ignore[no-untyped-call]

@@ -45,7 +45,7 @@ def _load_yaml(path: Path) -> Any:
         raise StackFileError(f"{path.name} is not valid YAML{where}") from None
 
 
-def _namespaced(project: str, key: str) -> str:
+def namespaced(project: str, key: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
@@ -59,8 +59,38 @@ def known_stacks(program_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in program_dir.glob("Pulumi.*.yaml"))
 
 
+#: The stack name used when none is given and the program has no stack file (the CLI's
+#: ``pulumi stack init`` default suggestion; the name only appears in URNs and reports).
+DEFAULT_STACK = "dev"
+
+
+def choose_stack(program_dir: Path, stack: str | None, config_file: Path | None = None) -> str:
+    """The stack to run when the user may not have named one, the way a new user expects.
+
+    An explicit ``stack`` wins. Otherwise: the stack ``config_file`` is named after, the one
+    stack file's stack when there is exactly one, ``DEFAULT_STACK`` with empty config when there
+    is none (most programs commit no stack file), and an error naming the choices when
+    there are several (offline there is no selected stack to fall back on)."""
+    if stack is not None:
+        return stack
+    if config_file is not None:
+        # ``Pulumi.staging.yaml`` and ``staging.yaml`` both name the stack ``staging``.
+        match = re.fullmatch(r"(?:Pulumi\.)?(.+?)\.ya?ml", config_file.name)
+        return match.group(1) if match and STACK_NAME.match(match.group(1)) else DEFAULT_STACK
+    stacks = known_stacks(program_dir.resolve())
+    if not stacks:
+        return DEFAULT_STACK
+    if len(stacks) == 1:
+        return stacks[0]
+    raise StackFileError(f"the program has several stacks ({', '.join(stacks)}): choose one with --stack")
+
+
 def load(program_dir: Path, stack: str, config_file: Path | None = None) -> StackFiles:
-    """Load ``Pulumi.yaml`` and the stack's config (``Pulumi.<stack>.yaml`` or ``config_file``)."""
+    """Load ``Pulumi.yaml`` and the stack's config (``Pulumi.<stack>.yaml`` or ``config_file``).
+
+    A stack without a stack file runs on the project's defaults alone, as a freshly
+    initialised stack does, unless the program has other stack files (then the name is
+    most likely a typo and is refused)."""
     program_dir = program_dir.resolve()
     project_file = program_dir / "Pulumi.yaml"
     if not project_file.is_file():
@@ -89,14 +119,16 @@ def load(program_dir: Path, stack: str, config_file: Path | None = None) -> Stac
     for key, spec in project_config.items():
         value = spec.get("default", spec.get("value")) if isinstance(spec, dict) else spec
         if value is not None:
-            config[_namespaced(project, key)] = _as_config_string(value)
+            config[namespaced(project, key)] = _as_config_string(value)
 
     stack_file = config_file if config_file is not None else program_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         if config_file is not None:
-            raise StackFileError(f"config file {config_file} does not exist")
-        stacks = ", ".join(known_stacks(program_dir)) or "none"
-        raise StackFileError(f"unknown stack {stack!r}: no Pulumi.{stack}.yaml (known stacks: {stacks})")
+            raise StackFileError(f"stack file {config_file} does not exist")
+        stacks = known_stacks(program_dir)
+        if stacks:
+            raise StackFileError(f"unknown stack {stack!r}: no Pulumi.{stack}.yaml (known stacks: {', '.join(stacks)})")
+        return StackFiles(project, main, program_dir, stack, config, secret_keys)
     stack_doc = _load_yaml(stack_file) or {}
     if not isinstance(stack_doc, dict):
         raise StackFileError(f"{stack_file.name} must be a mapping")
@@ -104,7 +136,7 @@ def load(program_dir: Path, stack: str, config_file: Path | None = None) -> Stac
     if not isinstance(stack_config, dict):
         raise StackFileError(f"{stack_file.name}: 'config' must be a mapping")
     for key, value in stack_config.items():
-        full_key = _namespaced(project, str(key))
+        full_key = namespaced(project, str(key))
         if isinstance(value, dict) and set(value) == {"secure"}:
             config[full_key] = SECRET_PLACEHOLDER
             secret_keys.append(full_key)

@@ -1,14 +1,22 @@
 """Offline policy checker: all three packs over a program (mock runtime) or a stack export.
 
-    python -m policies.check (--program DIR | --state FILE) [--stack NAME] [--config FILE ...]
-                             [--format text|json|sarif] [--output FILE] [--write-state FILE]
-    python -m policies.check --preview [--program DIR] [--state FILE] [--stack NAME] [--config FILE ...]
-                             [--format text|json] [--output FILE]
+    python -m policies.check (--program DIR | --state FILE) [--stack NAME] [--stack-file FILE]
+                             [--set KEY=VALUE ...] [--set-secret KEY=VALUE ...]
+                             [--policy-config FILE ...] [--format text|json|sarif]
+                             [--output FILE] [--write-state FILE]
+    python -m policies.check --preview [--program DIR] [--state FILE] [--stack NAME]
+                             [--policy-config FILE ...] [--format text|json] [--output FILE]
 
 Exit 0: no mandatory violation; 1: at least one; 2: the input could not be evaluated
-(one line on stderr, no traceback). ``--config`` may be repeated: each file is one pack's
+(one line on stderr, no traceback).
+
+Two kinds of configuration, two flags. The *program's* config (what ``pulumi config set``
+writes) comes from ``Pulumi.<stack>.yaml`` (or ``--stack-file``) plus ``--set`` /
+``--set-secret``; ``--stack`` may be left out when the program has at most one stack file,
+and a program with none runs on its project defaults. The *policy packs'* config is
+``--policy-config`` (``--config`` is its old name): each file is one pack's
 ``--policy-pack-config`` file (the pack is recognised by its policy names) or a combined
-``{"security": {...}, "compliance": {...}, "deployability": {...}}`` file. Without ``--config``, the stack's
+``{"security": {...}, "compliance": {...}, "deployability": {...}}`` file. Without it, the stack's
 ``policies/config/<pack>.<stack>.json`` files apply; without those, every policy is mandatory.
 
 ``--preview`` simulates the engine's preview of the program: outputs of resources not in
@@ -17,6 +25,10 @@ are unknown. It lists, as Markdown, the controls the real preview leaves undecid
 packs list them as advisory; ``pulumi up`` decides them before each create) and runs the
 full offline evaluation to confirm it decided each of them. Exit 0 only when the preview
 has no mandatory finding, every deferred control is decided offline, and the full run passes.
+
+Data sources: on this repository's own program every invoke is answered exactly or the run
+fails (strict); on any other program each data source is answered with values synthesised
+from its SDK result type and listed as a warning (offline/datasources.py).
 """
 
 from __future__ import annotations
@@ -55,37 +67,113 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--preview", action="store_true", help="simulate the engine's preview and list the controls it defers"
     )
-    parser.add_argument("--stack", help="stack name (selects Pulumi.<stack>.yaml and policies/config/*.<stack>.json)")
-    parser.add_argument("--config", type=Path, action="append", default=[], help="policy config file (repeatable)")
+    parser.add_argument(
+        "--stack",
+        help="stack name (selects Pulumi.<stack>.yaml and policies/config/*.<stack>.json); "
+        "default: the program's only stack file, or 'dev' on empty config when it has none",
+    )
+    parser.add_argument("--stack-file", type=Path, help="the program's config from this stack file instead")
+    parser.add_argument(
+        "--set",
+        dest="set_values",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="program config value, as `pulumi config set KEY VALUE` (repeatable; KEY without "
+        "a namespace is the project's)",
+    )
+    parser.add_argument(
+        "--set-secret",
+        dest="set_secrets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="program config secret, as `pulumi config set --secret` (repeatable)",
+    )
+    parser.add_argument(
+        "--policy-config",
+        "--config",
+        dest="policy_config",
+        type=Path,
+        action="append",
+        default=[],
+        help="policy pack config file (repeatable; not the program's config: see --set)",
+    )
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
     parser.add_argument("--write-state", type=Path, help="with --program: also write the resources as a stack export")
     return parser
 
 
-def _from_program(program: Path, stack: str, write_state: Path | None) -> tuple[str, list[object], list[str], str]:
+def _key_values(flag: str, values: Sequence[str]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in values:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise CheckerError(f"bad arguments: {flag} takes KEY=VALUE, got {item!r}")
+        pairs[key] = value
+    return pairs
+
+
+def _not_covered(resources: Sequence[object]) -> list[str]:
+    """One warning per provider whose resources no pack evaluates (only AWS types are covered)."""
+    by_provider: dict[str, set[str]] = {}
+    for resource in resources:
+        type_token = str(getattr(resource, "type", ""))
+        provider = type_token.split(":", 1)[0]
+        if getattr(resource, "custom", False) and provider not in ("aws", "pulumi"):
+            by_provider.setdefault(provider, set()).add(type_token)
+    return [
+        f"{len(types)} resource type(s) of provider {provider!r} not covered by the packs: {', '.join(sorted(types))}"
+        for provider, types in sorted(by_provider.items())
+    ]
+
+
+def _from_program(args: argparse.Namespace, program: Path) -> tuple[str, list[object], list[str], str]:
     # Imported lazily: the mock runtime is only needed for --program.
     import pulumi
 
-    from offline.runner import ProgramError, run_program
-    from offline.stackfiles import StackFileError
+    from offline.runner import REPO_ROOT, ProgramError, run_program
+    from offline.stackfiles import StackFileError, choose_stack
 
+    overrides = _key_values("--set", args.set_values)
+    secrets = _key_values("--set-secret", args.set_secrets)
     try:
-        run = run_program(program, stack, strict=False)
+        stack = choose_stack(program, args.stack, args.stack_file)
+        # This repository's own program keeps strict, exact invokes (see the module doc).
+        run = run_program(
+            program,
+            stack,
+            config_file=args.stack_file,
+            config_overrides=overrides,
+            secret_overrides=secrets,
+            strict=program.resolve() == REPO_ROOT.resolve(),
+        )
     except StackFileError as error:
         raise CheckerError(str(error)) from None
     except ProgramError as error:
         raise CheckerError(str(error)) from None
-    except pulumi.RunError as error:
+    except pulumi.ConfigMissingError as error:
+        where = getattr(error, "program_location", None)
+        flag = "--set-secret" if error.secret else "--set"
         raise CheckerError(
-            f"the program failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+            f"missing required config {error.key!r}{f' (required at {where})' if where else ''}: "
+            f"supply it with {flag} {error.key}=VALUE or in the stack file"
         ) from None
+    except pulumi.RunError as error:
+        where = getattr(error, "program_location", None)
+        text = str(error).strip().splitlines()
+        raise CheckerError(
+            f"the program failed{f' at {where}' if where else ''}: {text[0] if text else type(error).__name__}"
+        ) from None
+    write_state = args.write_state
     if write_state is not None:
         try:
             write(write_state, run.project, run.stack, run.resources)
         except OSError as error:
             raise CheckerError(f"cannot write {write_state}: {error.strerror or error}") from None
-    return run.stack, list(run.resources), list(run.warnings), _artifact_uri(program / "Pulumi.yaml")
+    warnings = [*run.warnings, *_not_covered(run.resources)]
+    return run.stack, list(run.resources), warnings, _artifact_uri(program / "Pulumi.yaml")
 
 
 def _artifact_uri(path: Path) -> str:
@@ -103,8 +191,15 @@ def run_checker(argv: Sequence[str]) -> tuple[int, str]:
         return _run_preview(args)
     if args.program is not None and args.state is not None:
         raise CheckerError("bad arguments: --program and --state are alternatives (both only with --preview)")
-    if args.write_state is not None and args.state is not None:
-        raise CheckerError("bad arguments: --write-state needs --program, not --state")
+    if args.state is not None:
+        for flag, given in (
+            ("--write-state", args.write_state),
+            ("--stack-file", args.stack_file),
+            ("--set", args.set_values),
+            ("--set-secret", args.set_secrets),
+        ):
+            if given:
+                raise CheckerError(f"bad arguments: {flag} needs --program, not --state")
     try:
         if args.state is not None:
             stack, resources = read(args.state)
@@ -116,8 +211,8 @@ def run_checker(argv: Sequence[str]) -> tuple[int, str]:
             from offline.runner import REPO_ROOT
 
             program = (args.program or REPO_ROOT).resolve()
-            stack, resources_any, warnings, artifact = _from_program(program, args.stack or "dev", args.write_state)
-        config = load(args.stack or stack, list(args.config))
+            stack, resources_any, warnings, artifact = _from_program(args, program)
+        config = load(args.stack or stack, list(args.policy_config))
     except (StateError, ConfigError) as error:
         raise CheckerError(str(error)) from None
     report = evaluate(resources_any, stack=stack, config=config, warnings=warnings)  # type: ignore[arg-type]
@@ -142,14 +237,23 @@ def _run_preview(args: argparse.Namespace) -> tuple[int, str]:
 
     from offline.preview import PreviewStateError, run_preview
     from offline.runner import REPO_ROOT, ProgramError
-    from offline.stackfiles import StackFileError
+    from offline.stackfiles import StackFileError, choose_stack
 
     if args.format == "sarif" or args.write_state is not None:
         raise CheckerError("bad arguments: --preview takes --format text|json and no --write-state")
+    for flag, given in (
+        ("--stack-file", args.stack_file),
+        ("--set", args.set_values),
+        ("--set-secret", args.set_secrets),
+    ):
+        if given:
+            raise CheckerError(
+                f"bad arguments: --preview runs the stack file's config; {flag} is not supported with it"
+            )
     program = (args.program or REPO_ROOT).resolve()
-    stack = args.stack or "dev"
     try:
-        config = load(stack, list(args.config))
+        stack = choose_stack(program, args.stack, None)
+        config = load(stack, list(args.policy_config))
         run = run_preview(program, stack, state=args.state)
     except (ConfigError, PreviewStateError, StackFileError, ProgramError) as error:
         raise CheckerError(str(error)) from None
@@ -158,7 +262,8 @@ def _run_preview(args: argparse.Namespace) -> tuple[int, str]:
             f"the program failed at preview: {str(error).splitlines()[0] if str(error) else 'RunError'}"
         ) from None
     preview = evaluate(run.resources, stack=run.stack, config=config, warnings=run.warnings, preview=True)
-    full_stack, full_resources, full_warnings, _ = _from_program(program, stack, None)
+    full_args = argparse.Namespace(**{**vars(args), "stack": stack, "state": None, "write_state": None})
+    full_stack, full_resources, full_warnings, _ = _from_program(full_args, program)
     full = evaluate(full_resources, stack=full_stack, config=config, warnings=full_warnings)  # type: ignore[arg-type]
     still_unknown = {(f.rule.name, f.violation.urn) for f in full.undecided}
     violating = {(f.rule.name, f.violation.urn): f.enforcement for f in full.findings if not f.violation.unknown}

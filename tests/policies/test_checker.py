@@ -96,6 +96,13 @@ class TestExitCodes:
             run_main(capsys, "--program", str(make_program(tmp_path / "p", CLEAN)), "--stack", "qa"), "unknown stack"
         )
 
+    def test_program_config_flags_need_a_program(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        # A stack export has no program to configure: --set there would be silently ignored.
+        state = tmp_path / "state.json"
+        state.write_text("{}")
+        for flag in ("--set", "--set-secret"):
+            assert_one_line_error(run_main(capsys, "--state", str(state), flag, "key=value"), f"{flag} needs --program")
+
     def test_corrupt_state_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         state = tmp_path / "state.json"
         state.write_text("{not json")

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import auth_triggers.app as auth_triggers
 import pytest
 
 from tests.functions.embedded_graph import EmbeddedExecutor
 from tests.functions.test_auth_triggers import (
-    auth_triggers,
     cognito_event,
     confirmed,
     graph,  # noqa: F401 - the fixture

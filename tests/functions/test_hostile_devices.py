@@ -7,15 +7,19 @@ from typing import Any
 
 import pytest
 
+from tests.realtime_support import add_function_paths
 from tests.test_devices import (
     APNS_TOKEN,
     FCM_TOKEN,
     TABLE,
-    app,
     aws,  # noqa: F401 - the fixture
     call,
     endpoints,
 )
+
+add_function_paths("devices")
+
+from registry import handler as app  # noqa: E402
 
 
 def _state(aws: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str], list[str]]:  # noqa: F811 - the fixture

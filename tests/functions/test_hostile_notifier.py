@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.realtime_support import FakeContext
+from tests.realtime_support import FakeContext, add_function_paths
 from tests.test_notifier import (
     AppSyncStub,
-    app,
     appsync,  # noqa: F401 - the fixture
     aws,  # noqa: F401 - the fixture
     event,
@@ -21,6 +20,10 @@ from tests.test_notifier import (
     register,
     sqs_event,
 )
+
+add_function_paths("notifier")
+
+from notify import handler as app  # noqa: E402
 
 VALID = {
     "id": "9:1",

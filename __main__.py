@@ -211,7 +211,7 @@ def graph_functions(
 
 
 def stream_alarms(settings: ObservabilitySettings) -> list[CustomMetricAlarm]:
-    """The stream poller's own signals: it fell behind, or Neptune expired records it never read."""
+    """The stream poller's own signals: it fell behind, parked a poison record, or Neptune expired records."""
     dimensions = {"service": "stream_poller"}
     return [
         CustomMetricAlarm(
@@ -223,6 +223,20 @@ def stream_alarms(settings: ObservabilitySettings) -> list[CustomMetricAlarm]:
             statistic="Maximum",
             comparison_operator="GreaterThanThreshold",
             threshold=settings.thresholds.stream_lag_ms,
+            treat_missing_data="notBreaching",
+        ),
+        CustomMetricAlarm(
+            label="stream-poison",
+            description=(
+                "The stream poller parked a Neptune Streams record it could not interpret (README, "
+                "'Poison stream records'): its notification was not sent"
+            ),
+            namespace="SocialBackend",
+            metric_name="PoisonRecordsParked",
+            dimensions=dimensions,
+            statistic="Sum",
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=1,
             treat_missing_data="notBreaching",
         ),
         CustomMetricAlarm(

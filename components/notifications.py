@@ -285,7 +285,8 @@ class Notifications(pulumi.ComponentResource):
                     {
                         "Sid": "LeaseAndCheckpoint",
                         "Effect": "Allow",
-                        # Conditional UpdateItem only (poller/checkpoint.py): it never reads with GetItem.
+                        # UpdateItem only (poller/checkpoint.py): conditional for the lease and checkpoint, plain for
+                        # parked poison records (``parked#…`` items); it never reads with GetItem.
                         "Action": ["dynamodb:UpdateItem"],
                         "Resource": [self.checkpoint_table.arn],
                     },
@@ -579,7 +580,7 @@ class Notifications(pulumi.ComponentResource):
                 caller=poller,
                 action="dynamodb:UpdateItem",
                 resource=self.checkpoint_table.arn,
-                purpose="take the lease and move the checkpoint (conditional updates)",
+                purpose="take the lease and move the checkpoint (conditional updates); park poison records (parked#…)",
                 doc="https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html",
                 function="stream_poller",
             ),

@@ -87,11 +87,17 @@ def test_register_is_idempotent_for_the_same_token(aws: dict[str, Any]) -> None:
     assert endpoints(aws, "APNS") == [device.endpoint_arn]
 
 
-def test_a_token_that_moves_to_another_account_leaves_the_old_one(aws: dict[str, Any]) -> None:
+def test_registering_someone_elses_token_never_removes_their_device(aws: dict[str, Any]) -> None:
+    """A push token is not a secret; whoever learns one must not be able to cut its owner off."""
     call("registerDevice", {"input": {"platform": "FCM", "token": FCM_TOKEN}}, sub="user-1")
     call("registerDevice", {"input": {"platform": "FCM", "token": FCM_TOKEN}}, sub="user-2")
     table = DeviceTable(aws["dynamodb"], TABLE)
-    assert table.devices_of("user-1") == [] and len(table.devices_of("user-2")) == 1
+    assert len(table.devices_of("user-1")) == 1, "the owner's record survives the takeover attempt"
+    assert len(table.devices_of("user-2")) == 1
+    # The second account unregistering leaves the owner's (shared) endpoint in place.
+    (mine,) = table.devices_of("user-2")
+    call("unregisterDevice", {"deviceId": mine.device_id}, sub="user-2")
+    assert len(table.devices_of("user-1")) == 1 and endpoints(aws, "FCM") == [mine.endpoint_arn]
 
 
 def test_unregister_only_your_own_device(aws: dict[str, Any]) -> None:

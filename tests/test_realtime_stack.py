@@ -43,6 +43,10 @@ def test_poller_is_a_single_reader_in_the_vpc_on_a_schedule(run: ProgramRun) -> 
     # The lag and expiry alarms watch the metrics under the service name the poller emits.
     lag = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "observability-custom-stream-lag")
     assert lag.inputs["dimensions"] == {"service": env["POWERTOOLS_SERVICE_NAME"]}
+    # A parked poison record means a notification was not sent: one is enough to alarm.
+    poison = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "observability-custom-stream-poison").inputs
+    assert poison["metricName"] == "PoisonRecordsParked" and poison["threshold"] == 1
+    assert poison["dimensions"] == {"service": env["POWERTOOLS_SERVICE_NAME"]}
     (schedule,) = run.by_type("aws:scheduler/schedule:Schedule")
     assert schedule.inputs["target"]["arn"] == poller.state["arn"]
 

@@ -49,6 +49,7 @@ from shared.graph.handles import derive_handles
 from shared.graph.repository import GraphRepository
 from shared.graph.service import timestamp
 from shared.graph.validation import UUID
+from shared.validation import has_unpaired_surrogate
 
 logger = Logger()
 tracer = Tracer()
@@ -56,7 +57,11 @@ metrics = Metrics()
 
 PRE_SIGN_UP = frozenset({"PreSignUp_SignUp", "PreSignUp_AdminCreateUser", "PreSignUp_ExternalProvider"})
 CONFIRM_SIGN_UP = "PostConfirmation_ConfirmSignUp"
-LOCAL_PART = re.compile(r"^[^\s@]{1,64}$")
+#: Sources this function is invoked for and deliberately leaves alone. Any other source is
+#: refused (an exception fails the Cognito operation): a trigger source added later, or a
+#: function attached to another trigger by mistake, must never pass unchecked.
+IGNORED = frozenset({"PostConfirmation_ConfirmForgotPassword"})
+LOCAL_PART = re.compile(r"[^\s@]{1,64}")  # fullmatch only
 
 _repository: GraphRepository | None = None
 
@@ -91,11 +96,13 @@ class EmailPolicy:
 def normalise_email(raw: Any) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise SignUpRejected("an email address is required")
+    if len(raw) > 1024 or has_unpaired_surrogate(raw):
+        raise SignUpRejected("the email address is not valid")
     email = unicodedata.normalize("NFC", raw).strip().lower()
     if len(email) > 254 or email.count("@") != 1:
         raise SignUpRejected("the email address is not valid")
     local, domain = email.split("@")
-    if not LOCAL_PART.match(local) or not DOMAIN_NAME.match(domain):
+    if not LOCAL_PART.fullmatch(local) or not DOMAIN_NAME.fullmatch(domain):
         raise SignUpRejected("the email address is not valid")
     return email
 
@@ -111,10 +118,22 @@ def repository() -> GraphRepository:
     return _repository
 
 
+class UnknownTriggerError(Exception):
+    """This function is not for the trigger source Cognito invoked it with."""
+
+
+def _attributes(event: dict[str, Any]) -> dict[str, Any]:
+    request = event.get("request")
+    attributes = request.get("userAttributes") if isinstance(request, dict) else None
+    if not isinstance(attributes, dict):
+        raise SignUpRejected("the sign-up request carries no user attributes")
+    return attributes
+
+
 @tracer.capture_method
 def pre_sign_up(event: PreSignUpTriggerEvent) -> dict[str, Any]:
     try:
-        EmailPolicy.of(AuthTriggersEnvironment.from_environment()).check(event.request.user_attributes.get("email"))
+        EmailPolicy.of(AuthTriggersEnvironment.from_environment()).check(_attributes(event.raw_event).get("email"))
     except SignUpRejected as rejection:
         logger.info("sign-up rejected", extra={"triggerSource": event.trigger_source, "reason": str(rejection)})
         metrics.add_metric(name="SignUpsRejected", unit=MetricUnit.Count, value=1)
@@ -125,9 +144,11 @@ def pre_sign_up(event: PreSignUpTriggerEvent) -> dict[str, Any]:
 
 @tracer.capture_method
 def post_confirmation(event: PostConfirmationTriggerEvent) -> dict[str, Any]:
-    attributes = event.request.user_attributes
+    request = event.raw_event.get("request")
+    attributes = request.get("userAttributes") if isinstance(request, dict) else None
+    attributes = {k: v for k, v in attributes.items() if isinstance(v, str)} if isinstance(attributes, dict) else {}
     sub = attributes.get("sub", "")
-    if not UUID.match(sub):
+    if not UUID.fullmatch(sub):
         raise RuntimeError("post confirmation event without a Cognito sub")
     handle, fallback, display_name = derive_handles(sub, attributes)
     created = repository().create_user(
@@ -142,12 +163,18 @@ def post_confirmation(event: PostConfirmationTriggerEvent) -> dict[str, Any]:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    source = event.get("triggerSource", "")
+    source = event.get("triggerSource") if isinstance(event, dict) else None
+    source = source if isinstance(source, str) else None
     if source in PRE_SIGN_UP:
         return pre_sign_up(PreSignUpTriggerEvent(event))
     if source == CONFIRM_SIGN_UP:
         return post_confirmation(PostConfirmationTriggerEvent(event))
-    # PostConfirmation_ConfirmForgotPassword and anything else this function is not for.
-    logger.info("trigger ignored", extra={"triggerSource": source})
-    metrics.add_metric(name="TriggersIgnored", unit=MetricUnit.Count, value=1)
-    return event
+    if source in IGNORED:
+        logger.info("trigger ignored", extra={"triggerSource": source})
+        metrics.add_metric(name="TriggersIgnored", unit=MetricUnit.Count, value=1)
+        return event
+    logger.warning("unknown trigger source refused", extra={"triggerSource": repr(source)[:100]})
+    metrics.add_metric(name="TriggersRefused", unit=MetricUnit.Count, value=1)
+    if isinstance(source, str) and source.startswith("PreSignUp_"):
+        raise SignUpRejected("this kind of sign-up is not supported")
+    raise UnknownTriggerError("this function does not handle that Cognito trigger")

@@ -10,6 +10,7 @@ after that.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -26,6 +27,14 @@ class NotificationKind(StrEnum):
 
 class InvalidEventError(ValueError):
     """A queue message is not a notification event."""
+
+
+#: Bounds on what the queue may carry (the poller writes ids of at most ~80 characters).
+MAX_BODY_CHARS = 8192
+MAX_FIELD_CHARS = 256
+#: Printable ASCII without spaces: stream positions, Cognito subs, UUIDs. fullmatch only.
+_ID = re.compile(r"[!-~]{1,256}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,10 +55,17 @@ class NotificationEvent:
     @classmethod
     def from_json(cls, body: str) -> NotificationEvent:
         try:
+            if not isinstance(body, str) or len(body) > MAX_BODY_CHARS:
+                raise TypeError(f"the body must be JSON text of at most {MAX_BODY_CHARS} characters")
             raw = json.loads(body)
             if not isinstance(raw, dict):
                 raise TypeError("not an object")
             optional = {key: _optional_str(raw, key) for key in ("postId", "commentId")}
+            unknown = sorted(set(raw) - {"id", "recipientId", "kind", "actorId", "createdAt", "postId", "commentId"})
+            if unknown:
+                raise TypeError(f"unknown field(s) {', '.join(unknown)[:100]}")
+            if not _TIMESTAMP.fullmatch(_str(raw, "createdAt")):
+                raise TypeError("createdAt must be an ISO 8601 UTC timestamp")
             return cls(
                 id=_str(raw, "id"),
                 recipientId=_str(raw, "recipientId"),
@@ -58,7 +74,7 @@ class NotificationEvent:
                 createdAt=_str(raw, "createdAt"),
                 **optional,
             )
-        except (ValueError, TypeError, KeyError) as error:
+        except (ValueError, TypeError, KeyError, RecursionError) as error:
             raise InvalidEventError(f"not a notification event: {error}") from None
 
 
@@ -66,6 +82,8 @@ def _str(raw: dict[str, object], key: str) -> str:
     value = raw[key]
     if not isinstance(value, str) or not value:
         raise TypeError(f"{key} must be a non-empty string")
+    if key != "createdAt" and key != "kind" and not _ID.fullmatch(value):
+        raise TypeError(f"{key} must be 1-{MAX_FIELD_CHARS} printable ASCII characters without spaces")
     return value
 
 

@@ -26,9 +26,11 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
+#: Matched with fullmatch: under re.match a trailing ``$`` also accepts a final "\n", which
+#: let ``<key>\n`` pass as a second copy of the same upload.
 UPLOAD_KEY = re.compile(
-    r"^uploads/(?P<sub>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/"
-    r"(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(?P<ext>jpg|png|webp)$"
+    r"uploads/(?P<sub>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/"
+    r"(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(?P<ext>jpg|png|webp)"
 )
 
 
@@ -58,7 +60,7 @@ def process(bucket: str, key: str, settings: Settings) -> str:
         logger.warning("ignoring object outside uploads/", extra={"bucket": bucket, "key": key})
         metrics.add_metric(name="UploadSkipped", unit=MetricUnit.Count, value=1)
         return "skipped"
-    match = UPLOAD_KEY.match(key)
+    match = UPLOAD_KEY.fullmatch(key)
     if match is None:
         reject(bucket, key, "key is not uploads/{sub}/{uuid}.{jpg|png|webp}")
         return "rejected"
@@ -94,9 +96,26 @@ def process(bucket: str, key: str, settings: Settings) -> str:
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[str]]:
     settings = Settings.from_environment()
     outcomes = []
-    for record in event.get("Records", []):
-        s3 = record.get("s3") or {}
-        bucket = (s3.get("bucket") or {}).get("name", "")
-        key = unquote_plus((s3.get("object") or {}).get("key", ""))
-        outcomes.append(process(bucket, key, settings))
+    records = event.get("Records") if isinstance(event, dict) else None
+    for record in records if isinstance(records, list) else []:
+        located = _location(record)
+        if located is None:
+            # Not an S3 notification record: nothing to move aside, and a retry would not change it.
+            logger.warning("ignoring a record that is not an S3 notification", extra={"record": repr(record)[:500]})
+            metrics.add_metric(name="UploadSkipped", unit=MetricUnit.Count, value=1)
+            outcomes.append("skipped")
+            continue
+        outcomes.append(process(*located, settings))
     return {"outcomes": outcomes}
+
+
+def _location(record: Any) -> tuple[str, str] | None:
+    """(bucket, decoded key) of an S3 event record, or None when it is not shaped like one."""
+    s3 = record.get("s3") if isinstance(record, dict) else None
+    bucket = s3.get("bucket") if isinstance(s3, dict) else None
+    obj = s3.get("object") if isinstance(s3, dict) else None
+    name = bucket.get("name") if isinstance(bucket, dict) else None
+    key = obj.get("key") if isinstance(obj, dict) else None
+    if not isinstance(name, str) or not isinstance(key, str) or not name or not key:
+        return None
+    return name, unquote_plus(key)

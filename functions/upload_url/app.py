@@ -18,13 +18,17 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from shared.environment import UploadUrlEnvironment
+from shared.validation import InvalidInputError, bounded_json, identifier
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
 #: Cognito ``sub`` claims are UUIDs; anything else must never become part of a key.
-SUB = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+SUB = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # fullmatch only
+#: The body is two small fields: anything larger or deeper is refused before parsing.
+MAX_BODY_BYTES = 4096
+MAX_BODY_DEPTH = 4
 #: Body fields that would let the client pick where the object goes.
 PATH_FIELDS = ("key", "path", "filename", "fileName", "prefix", "name")
 
@@ -44,19 +48,24 @@ def _s3() -> Any:
 
 def caller_sub(event: dict[str, Any]) -> str:
     """The Cognito subject from the authorizer's verified claims — never from the body or path."""
-    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not SUB.match(sub):
-        raise BadRequestError("no verified caller: the request carries no Cognito sub claim")
-    return sub
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    authorizer = context.get("authorizer") if isinstance(context, dict) else None
+    claims = authorizer.get("claims") if isinstance(authorizer, dict) else None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    try:
+        return identifier(sub, "sub", SUB, "a Cognito sub")
+    except InvalidInputError:
+        raise BadRequestError("no verified caller: the request carries no Cognito sub claim") from None
 
 
-def parse_request(body: str | None, settings: Settings) -> tuple[str, int]:
+def parse_request(body: object, settings: Settings) -> tuple[str, int]:
     """``(content_type, size)`` from the JSON body, or ``BadRequestError`` naming what is wrong."""
     try:
-        request = json.loads(body or "")
-    except json.JSONDecodeError:
-        raise BadRequestError("the body must be a JSON object with contentType and size") from None
+        request = bounded_json(body or "", "body", max_bytes=MAX_BODY_BYTES, max_depth=MAX_BODY_DEPTH)
+    except InvalidInputError as error:
+        if "is not valid JSON" in str(error) or "JSON text" in str(error):
+            raise BadRequestError("the body must be a JSON object with contentType and size") from None
+        raise BadRequestError(str(error)) from None
     if not isinstance(request, dict):
         raise BadRequestError("the body must be a JSON object with contentType and size")
     chosen = [field for field in PATH_FIELDS if field in request]
@@ -67,10 +76,12 @@ def parse_request(body: str | None, settings: Settings) -> tuple[str, int]:
         raise BadRequestError(f"unknown field(s) {', '.join(unknown)}; only contentType and size are accepted")
     content_type = request.get("contentType")
     if not isinstance(content_type, str) or content_type not in settings.content_types:
-        raise BadRequestError(f"contentType must be one of {', '.join(settings.content_types)}; got {content_type!r}")
+        got = repr(content_type)[:80] if isinstance(content_type, str) else f"a {type(content_type).__name__}"
+        raise BadRequestError(f"contentType must be one of {', '.join(settings.content_types)}; got {got}")
     size = request.get("size")
     if isinstance(size, bool) or not isinstance(size, int):
-        raise BadRequestError(f"size must be an integer number of bytes; got {size!r}")
+        got = repr(size)[:80] if isinstance(size, str | float) else f"a {type(size).__name__}"
+        raise BadRequestError(f"size must be an integer number of bytes; got {got}")
     if not settings.min_bytes <= size <= settings.max_bytes:
         raise BadRequestError(f"size must be between {settings.min_bytes} and {settings.max_bytes} bytes; got {size}")
     return content_type, size
@@ -100,8 +111,10 @@ def presign(sub: str, content_type: str, size: int, settings: Settings) -> dict[
 
 def _response(status: int, body: dict[str, Any], event: dict[str, Any], settings: Settings | None) -> dict[str, Any]:
     headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
-    origin = ((event.get("headers") or {}).get("origin")) or ((event.get("headers") or {}).get("Origin"))
-    if settings is not None and origin in settings.allowed_origins:
+    request_headers = event.get("headers") if isinstance(event, dict) else None
+    request_headers = request_headers if isinstance(request_headers, dict) else {}
+    origin = request_headers.get("origin") or request_headers.get("Origin")
+    if settings is not None and isinstance(origin, str) and origin in settings.allowed_origins:
         headers |= {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
     return {"statusCode": status, "headers": headers, "body": json.dumps(body)}
 
@@ -113,7 +126,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = Settings.from_environment()
     try:
         sub = caller_sub(event)
-        content_type, size = parse_request(event.get("body"), settings)
+        content_type, size = parse_request(event.get("body") if isinstance(event, dict) else None, settings)
     except BadRequestError as error:
         logger.info("upload refused", extra={"reason": str(error)})
         metrics.add_metric(name="UploadRefused", unit=MetricUnit.Count, value=1)

@@ -1,9 +1,25 @@
 """devices: registerDevice / unregisterDevice for the signed-in user (outside the VPC).
 
 The caller is the Cognito identity's ``sub``, never an argument. Registering the same
-token again returns the same device (its id is derived from the token); a token that
-moved to another account is removed from the old one. SNS ``CreatePlatformEndpoint`` is
-itself idempotent for the same token and attributes.
+token again returns the same device (its id is derived from the token). SNS
+``CreatePlatformEndpoint`` is itself idempotent for the same token and attributes.
+
+A token registered by a second account is one more record, (that user, that token); the
+first account's record is left alone. Earlier, registering a token deleted every other
+account's record of it, so anyone who learned a phone's push token (it is not a secret:
+it passes through the app, logs and push providers) could silently cut its owner off
+their notifications. Proving possession instead would need a challenge pushed to the
+phone and echoed back (a round trip through APNs/FCM the app does not have). So records
+are per (user, token), and stale ones are retired by the push platform's own feedback:
+when a token stops being valid (app uninstalled, token rotated) APNs/FCM report it, SNS
+disables the endpoint, and the notifier prunes the record (notify/push.py). The endpoint
+is shared by every record of the token, so unregistering deletes it only when no other
+account still holds the token. A phone handed to another account should unregister on
+sign-out (the app's job); until it does, both accounts' notifications reach it.
+
+Bad input is refused as a ``DeviceError`` naming the field; anything unexpected reaches the
+caller only as ``InternalError: internal error`` (the details are logged, never returned:
+botocore's messages name table keys).
 """
 
 from __future__ import annotations
@@ -20,7 +36,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.device_registry import Device, DeviceTable, device_id_for, token_hash
 from shared.environment import DevicesEnvironment
 
-from registry.tokens import validate
+from registry.tokens import InvalidTokenError, validate, validate_device_id
 
 logger = Logger()
 tracer = Tracer()
@@ -31,6 +47,14 @@ SNS_PLATFORM = {"APNS": "APNS", "APNS_SANDBOX": "APNS_SANDBOX", "FCM": "FCM"}
 
 class DeviceError(Exception):
     """Shown to the caller as the GraphQL error message."""
+
+
+class InternalError(Exception):
+    """What the caller sees for anything unexpected: no SDK or Python detail."""
+
+
+#: At most this many devices per account: a caller cannot fill the table or SNS with tokens.
+MAX_DEVICES_PER_USER = 20
 
 
 @functools.cache
@@ -53,22 +77,26 @@ def _device(device: Device) -> dict[str, str]:
 
 
 @app.resolver(type_name="Mutation", field_name="registerDevice")
-def register_device(input: dict[str, Any]) -> dict[str, str]:
+def register_device(input: object = None) -> dict[str, str]:
     user = _caller()
-    platform, raw_token = str(input.get("platform", "")), str(input.get("token", ""))
+    if not isinstance(input, dict):
+        raise DeviceError("input must be an object with platform and token")
+    platform = input.get("platform")
     try:
-        token = validate(platform, raw_token)
-    except ValueError as error:
-        raise DeviceError(str(error)) from None
+        token = validate(platform, input.get("token"))
+    except InvalidTokenError as error:
+        field = "input.platform" if "platform" in str(error) else "input.token"
+        raise DeviceError(f"{field}: {error}") from None
+    platform = str(platform)  # validate() checked it is one of PLATFORMS
     sns, devices, applications = _clients()
     application = applications.get(SNS_PLATFORM[platform])
     if not application:
-        raise DeviceError(f"push platform {platform} is not configured")
+        raise DeviceError(f"input.platform: push platform {platform} is not configured")
     hashed, device_id = token_hash(platform, token), device_id_for(platform, token)
-    for owner, other_device in devices.owners_of_token(hashed):
-        if owner != user:
-            devices.delete(owner, other_device)  # the token moved to this account
+    # Other accounts' records of this token are left alone (see the module docstring).
     existing = devices.get(user, device_id)
+    if existing is None and len(devices.devices_of(user)) >= MAX_DEVICES_PER_USER:
+        raise DeviceError(f"input.token: at most {MAX_DEVICES_PER_USER} devices per account; unregister one first")
     endpoint = sns.create_platform_endpoint(PlatformApplicationArn=application, Token=token)["EndpointArn"]
     # Re-enable an endpoint SNS disabled earlier, now that the app registered the token again.
     sns.set_endpoint_attributes(EndpointArn=endpoint, Attributes={"Enabled": "true", "Token": token})
@@ -88,17 +116,30 @@ def register_device(input: dict[str, Any]) -> dict[str, str]:
 
 
 @app.resolver(type_name="Mutation", field_name="unregisterDevice")
-def unregister_device(deviceId: str) -> dict[str, Any]:  # noqa: N803 - the GraphQL argument name
+def unregister_device(deviceId: object = None) -> dict[str, Any]:  # noqa: N803 - the GraphQL argument name
     user = _caller()
+    try:
+        device_id = validate_device_id(deviceId)
+    except InvalidTokenError as error:
+        raise DeviceError(str(error)) from None
     sns, devices, _ = _clients()
-    removed = devices.delete(user, deviceId)  # keyed on the caller: only your own devices
+    removed = devices.delete(user, device_id)  # keyed on the caller: only your own devices
     if removed is None:
-        raise DeviceError("device not found")
-    sns.delete_endpoint(EndpointArn=removed.endpoint_arn)
-    return {"id": deviceId, "deleted": True}
+        raise DeviceError("deviceId: device not found")
+    if not devices.owners_of_token(removed.token_hash):
+        # The endpoint is the token's, shared by every account that registered it.
+        sns.delete_endpoint(EndpointArn=removed.endpoint_arn)
+    return {"id": device_id, "deleted": True}
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    except DeviceError:
+        raise
+    except Exception:
+        # AppSync shows a direct resolver's exception type and message to the client.
+        logger.exception("devices resolver failed")
+        raise InternalError("internal error") from None

@@ -31,8 +31,8 @@ from shared.graph.validation import UUID
 
 VERSION = 1
 MAX_LENGTH = 256
-TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")  # \Z: no trailing-newline hole
+BASE64URL = re.compile(r"^[A-Za-z0-9_-]+\Z")
 
 
 @dataclass(frozen=True)

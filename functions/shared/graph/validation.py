@@ -9,13 +9,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from shared.graph.errors import ValidationError
+from shared.validation import BIDI_CONTROLS, has_unpaired_surrogate, visible
 
+#: Every pattern ends in ``\Z``, not ``$``: with ``re.match`` a ``$`` also accepts a final
+#: "\n", so "<key>\n" passed as a second, different key (and a second copy of a media key
+#: passed the no-repeat check). This module uses ``fullmatch``; ``\Z`` keeps callers that
+#: still use ``match`` (auth_triggers imports UUID) exact too.
 #: Cognito subs, post and comment ids are all UUIDs (lower-case, hyphenated).
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 #: Lower-case letter first, then letters, digits and underscores; 3 to 40 characters.
-HANDLE = re.compile(r"^[a-z][a-z0-9_]{2,39}$")
+HANDLE = re.compile(r"^[a-z][a-z0-9_]{2,39}\Z")
 #: ``media/<sub>/`` then path segments of safe characters (no ``..``, no empty segment).
-MEDIA_KEY_TAIL = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}){0,3}$")
+MEDIA_KEY_TAIL = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}){0,3}\Z")
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 50
@@ -30,7 +35,7 @@ ALLOWED_CONTROLS = frozenset("\n\t")
 
 
 def entity_id(argument: str, value: Any) -> str:
-    if not isinstance(value, str) or not UUID.match(value):
+    if not isinstance(value, str) or not UUID.fullmatch(value):
         raise ValidationError(f"{argument} must be an id (a lower-case UUID), got {_preview(value)}")
     return value
 
@@ -39,7 +44,7 @@ def handle(argument: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ValidationError(f"{argument} must be a string")
     normalised = value.strip().lower()
-    if not HANDLE.match(normalised):
+    if not HANDLE.fullmatch(normalised):
         raise ValidationError(
             f"{argument} must be 3-40 characters of a-z, 0-9 and _, starting with a letter, got {_preview(value)}"
         )
@@ -56,14 +61,26 @@ def page_size(value: Any) -> int:
 
 def text(argument: str, value: Any, *, maximum: int, required: bool = True) -> str:
     """Unicode text (NFC), at most ``maximum`` characters, no control characters but
-    newline and tab; a required text must not be blank."""
+    newline and tab, no unpaired surrogates (not text: the engine fails on them) and no
+    bidirectional overrides or isolates (text that displays reversed); a required text, and
+    any non-empty one, must have something visible once invisible characters (zero-width
+    spaces, joiners, blank fillers) are removed."""
     if not isinstance(value, str):
         raise ValidationError(f"{argument} must be a string")
+    if len(value) > maximum * 4:
+        raise ValidationError(f"{argument} must be at most {maximum} characters, got {len(value)}")
+    if has_unpaired_surrogate(value):
+        raise ValidationError(f"{argument} must be valid Unicode text (it holds an unpaired surrogate)")
     normalised = unicodedata.normalize("NFC", value)
+    bidi = next((character for character in normalised if character in BIDI_CONTROLS), None)
+    if bidi is not None:
+        raise ValidationError(f"{argument} must not contain bidirectional control characters (found U+{ord(bidi):04X})")
     if len(normalised) > maximum:
         raise ValidationError(f"{argument} must be at most {maximum} characters, got {len(normalised)}")
     if required and not normalised.strip():
         raise ValidationError(f"{argument} must not be empty")
+    if (required or normalised) and not visible(normalised):
+        raise ValidationError(f"{argument} must contain visible characters, not only invisible ones")
     for character in normalised:
         if unicodedata.category(character) == "Cc" and character not in ALLOWED_CONTROLS:
             raise ValidationError(f"{argument} must not contain control characters (found U+{ord(character):04X})")
@@ -78,7 +95,7 @@ def media_key(argument: str, value: Any, *, owner: str) -> str:
     if not value.startswith(prefix):
         raise ValidationError(f"{argument} must start with {prefix} (your own media), got {_preview(value)}")
     tail = value[len(prefix) :]
-    if not MEDIA_KEY_TAIL.match(tail) or any(part in ("..", ".") for part in tail.split("/")):
+    if not MEDIA_KEY_TAIL.fullmatch(tail) or any(part in ("..", ".") for part in tail.split("/")):
         raise ValidationError(f"{argument} has an invalid path after {prefix}: {_preview(value)}")
     return value
 

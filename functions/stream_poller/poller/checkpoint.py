@@ -11,7 +11,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from poller.records import StreamPosition
+from poller.records import PoisonRecord, StreamPosition
 
 
 class LeaseLostError(RuntimeError):
@@ -105,3 +105,41 @@ class DynamoDBCheckpointStore:
                 ConditionExpression="leaseOwner = :owner",
                 ExpressionAttributeValues={":owner": {"S": owner}},
             )
+
+
+class ParkedRecordStore(Protocol):
+    def park(self, record: PoisonRecord, *, now_ms: int) -> None:
+        """Record ``record`` durably; the poller skips it only after this returned."""
+        ...
+
+
+class DynamoDBParkedRecords:
+    """Poison stream records as items ``parked#<commitNum>:<opNum>`` (or ``parked#sha256:…``
+    when the record has no readable position) in the checkpoint table: no new table, and
+    the poller's grant (UpdateItem on that table) already covers it.
+
+    ``{id, raw, reason, position, firstParkedAt, lastParkedAt, timesParked}``; README
+    "Poison stream records" says how an operator replays one.
+    """
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def park(self, record: PoisonRecord, *, now_ms: int) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"id": {"S": record.key}},
+            UpdateExpression=(
+                "SET #raw = :raw, reason = :reason, #position = :position, lastParkedAt = :now, "
+                "firstParkedAt = if_not_exists(firstParkedAt, :now) ADD timesParked :one"
+            ),
+            ExpressionAttributeNames={"#raw": "raw", "#position": "position"},
+            ExpressionAttributeValues={
+                ":raw": {"S": record.raw or "(empty)"},
+                ":reason": {"S": record.reason or "(no reason)"},
+                ":position": {"S": str(record.position) if record.position else "unknown"},
+                ":now": {"N": str(now_ms)},
+                ":one": {"N": "1"},
+            },
+        )

@@ -3,7 +3,8 @@
 Thin handler: environment parsed once (``shared.environment.StreamPollerEnvironment``),
 clients created on first use, the loop in
 ``poller.loop``. Metrics: RecordsProcessed, EventsSent, StreamLagMs, StreamThrottled,
-LeaseBusy and StreamExpired (alarm on the last one and on the function's Errors).
+LeaseBusy, StreamExpired and PoisonRecordsParked (alarms on the last two, on lag and on the
+function's Errors).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from shared.environment import StreamPollerEnvironment
 
-from poller.checkpoint import DynamoDBCheckpointStore
+from poller.checkpoint import DynamoDBCheckpointStore, DynamoDBParkedRecords
 from poller.loop import Poller, PollerSettings, PollResult
 from poller.mapping import NeptuneLookups
 from poller.sink import SqsFifoSink
@@ -39,8 +40,10 @@ def _poller() -> Poller:
     # (Neptune "Replication lag"), so a vertex named by a just-committed stream record may not
     # be on a reader yet, and its notification would be dropped as "vertex gone".
     writer = boto3.client("neptunedata", endpoint_url=env.neptune.writer_url, config=neptune_config)
+    dynamodb = boto3.client("dynamodb")
     return Poller(
-        store=DynamoDBCheckpointStore(boto3.client("dynamodb"), env.checkpoint_table),
+        store=DynamoDBCheckpointStore(dynamodb, env.checkpoint_table),
+        parking=DynamoDBParkedRecords(dynamodb, env.checkpoint_table),
         stream=NeptuneStreamReader(writer),
         lookups=NeptuneLookups(writer),
         sink=SqsFifoSink(boto3.client("sqs"), env.queue_url),
@@ -54,6 +57,7 @@ def _publish(result: PollResult) -> None:
     metrics.add_metric(name="RecordsProcessed", unit=MetricUnit.Count, value=result.records)
     metrics.add_metric(name="EventsSent", unit=MetricUnit.Count, value=result.events)
     metrics.add_metric(name="StreamThrottled", unit=MetricUnit.Count, value=result.throttled)
+    metrics.add_metric(name="PoisonRecordsParked", unit=MetricUnit.Count, value=result.parked)
     metrics.add_metric(name="LeaseBusy", unit=MetricUnit.Count, value=0 if result.leased else 1)
     if result.lag_ms is not None:
         metrics.add_metric(name="StreamLagMs", unit=MetricUnit.Milliseconds, value=result.lag_ms)

@@ -6,9 +6,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from poller.checkpoint import CheckpointStore
+from shared.notification_events import NotificationEvent
+
+from poller.checkpoint import CheckpointStore, ParkedRecordStore
 from poller.mapping import GraphLookups, map_transactions
-from poller.records import StreamPosition, complete_transactions
+from poller.records import MAX_PARKED_RAW_CHARS, PoisonRecord, StreamPosition, Transaction, complete_transactions
 from poller.sink import EventSink
 from poller.stream import StreamReader, StreamThrottledError
 
@@ -39,6 +41,12 @@ class PollResult:
     position: StreamPosition | None = None
     stopped_because: str = ""
     event_ids: list[str] = field(default_factory=list)
+    #: Records parked as poison (recorded, then skipped): the PoisonRecordsParked metric.
+    parked: int = 0
+
+
+#: What a record's content (not the infrastructure) can make mapping raise.
+CONTENT_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError)
 
 
 class Poller:
@@ -53,6 +61,7 @@ class Poller:
         now_ms: Callable[[], int],
         sleep: Callable[[float], None],
         rng: random.Random | None = None,
+        parking: ParkedRecordStore | None = None,
     ) -> None:
         self._store = store
         self._stream = stream
@@ -62,6 +71,34 @@ class Poller:
         self._now_ms = now_ms
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._parking = parking
+
+    def _park(self, poison: PoisonRecord, result: PollResult) -> None:
+        if self._parking is None:
+            # Skipping a record nobody recorded would lose it silently: stop instead.
+            raise RuntimeError(f"poison stream record at {poison.position} and no parking store: {poison.reason}")
+        self._parking.park(poison, now_ms=self._now_ms())
+        result.parked += 1
+
+    def _map(self, transactions: list[Transaction], result: PollResult) -> list[NotificationEvent]:
+        """Events for every transaction; one whose content breaks the mapping is parked, not raised.
+
+        Infrastructure errors (the lookups' botocore errors) are not content errors and
+        propagate: the checkpoint stays and the next run retries.
+        """
+        try:
+            return map_transactions(transactions, self._lookups)
+        except CONTENT_ERRORS:
+            pass
+        events: list[NotificationEvent] = []
+        for transaction in transactions:
+            try:
+                events += map_transactions([transaction], self._lookups)
+            except CONTENT_ERRORS as error:
+                raw = repr(transaction.records)[:MAX_PARKED_RAW_CHARS]
+                reason = f"mapping failed: {type(error).__name__}: {error}"[:500]
+                self._park(PoisonRecord(raw=raw, reason=reason, position=transaction.last_position), result)
+        return events
 
     def run(self, owner: str, remaining_ms: Callable[[], int]) -> PollResult:
         """Poll while records come and time is left. Raises StreamExpiredError, SendError, LeaseLostError."""
@@ -95,6 +132,24 @@ class Poller:
                     continue
                 throttle_attempt = 0
                 result.pages += 1
+                # Recorded before anything moves past them: a parked record is never lost.
+                for poison in page.poison:
+                    self._park(poison, result)
+                if not page.records and page.poison:
+                    # Nothing with a position of its own: resume after the page's lastEventId.
+                    if page.last_event is None or (position is not None and page.last_event <= position):
+                        result.stopped_because = "unpositioned poison records: parked, stream position unknown"
+                        return result
+                    self._store.advance(
+                        owner,
+                        page.last_event,
+                        commit_timestamp_ms=checkpoint.last_commit_timestamp_ms or 0,
+                        now_ms=self._now_ms(),
+                        lease_ms=remaining_ms() + settings.safety_margin_ms,
+                    )
+                    position = page.last_event
+                    result.position = position
+                    continue
                 if not page.records:
                     result.stopped_because = "no new records"
                     result.lag_ms = 0  # caught up with the stream's head
@@ -105,7 +160,7 @@ class Poller:
                         raise RuntimeError(f"a transaction after {position} exceeds {MAX_PAGE} records")
                     limit = min(MAX_PAGE, limit * 2)  # one transaction larger than the page: read more
                     continue
-                events = map_transactions(transactions, self._lookups)
+                events = self._map(transactions, result)
                 self._sink.send(events)
                 last = transactions[-1]
                 self._store.advance(

@@ -40,10 +40,10 @@ from typing import Any, ClassVar
 #: pattern is [a-zA-Z]([a-zA-Z0-9_])+). The runtime defines and reserves AWS_* and
 #: LAMBDA_* keys (AWS_REGION, AWS_LAMBDA_FUNCTION_NAME, LAMBDA_TASK_ROOT, ...) and _HANDLER:
 #: a contract never declares one.
-VARIABLE_NAME = re.compile(r"^[A-Z][A-Z0-9_]+$")
+VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9_]+")
 RESERVED_PREFIXES = ("AWS_", "LAMBDA_", "_")
 #: A DNS domain name, lower-case (what the email domain policy lists).
-DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+DOMAIN_NAME = re.compile(r"(?=.{1,253}\Z)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 _VARIABLE = "shared.environment.variable"
 _SECTION = "shared.environment.section"
@@ -73,7 +73,7 @@ Metadata = Mapping[str, Any]
 
 
 def _declare(variable: Variable) -> Metadata:
-    if not VARIABLE_NAME.match(variable.name) or variable.name.startswith(RESERVED_PREFIXES):
+    if not VARIABLE_NAME.fullmatch(variable.name) or variable.name.startswith(RESERVED_PREFIXES):
         raise ValueError(f"{variable.name!r} is not a variable name a function may set")
     return {_VARIABLE: variable}
 
@@ -153,7 +153,7 @@ def domains(name: str) -> Metadata:
             domain = item.strip().lower().lstrip("@").rstrip(".")
             if not domain:
                 continue
-            if not DOMAIN_NAME.match(domain):
+            if not DOMAIN_NAME.fullmatch(domain):
                 raise ValueError(f"{item.strip()!r} is not a domain name")
             if domain not in found:
                 found.append(domain)

@@ -473,5 +473,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.urn == self.stack_urn:
             _ensure_event_loop()  # type: ignore[no-untyped-call]
-            self.stack_outputs = rpc.deserialize_properties_unwrap_secrets(request.outputs)[0]
+            outputs = rpc.deserialize_properties_unwrap_secrets(request.outputs)[0]
+            # pulumi.runtime.set_mocks roots a Stack of its own (no outputs) under the same URN
+            # as the program's; its registration runs on a pool thread and can land after the
+            # program's exports. It never carries outputs, so it must not erase them.
+            if outputs or not self.stack_outputs:
+                self.stack_outputs = outputs
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]

@@ -102,3 +102,22 @@ def test_policy_document_rendering_matches_the_provider() -> None:
             }
         ],
     }
+
+
+def test_the_sdks_own_empty_stack_never_erases_the_programs_exports() -> None:
+    """set_mocks roots a Stack of its own under the program stack's URN; its (empty) outputs
+    registration runs on a pool thread and may land after the program's exports. Seen as a
+    flaky `KeyError` on `run.outputs` in a loaded full run; here the late order is forced."""
+    from pulumi.runtime import rpc
+    from pulumi.runtime.proto import resource_pb2
+    from pulumi.runtime.sync_await import _sync_await
+
+    from offline.mocks import RecordingMocks, RecordingMonitor
+
+    monitor = RecordingMonitor(RecordingMocks())
+    stack = monitor.RegisterResource(resource_pb2.RegisterResourceRequest(type="pulumi:pulumi:Stack", name="p-dev"))
+    exports = _sync_await(rpc.serialize_properties({"region": "eu-central-1"}, {}))
+    empty = _sync_await(rpc.serialize_properties({}, {}))
+    monitor.RegisterResourceOutputs(resource_pb2.RegisterResourceOutputsRequest(urn=stack.urn, outputs=exports))
+    monitor.RegisterResourceOutputs(resource_pb2.RegisterResourceOutputsRequest(urn=stack.urn, outputs=empty))
+    assert monitor.stack_outputs == {"region": "eu-central-1"}

@@ -60,7 +60,7 @@ def policy_figures(stack: str, runs: int) -> None:
 
     figures = bench_resources(run_program(HERE.parent, stack).resources, repeat=runs)
     print(
-        f"\nBoth policy packs ({figures.policies} policies) over {stack} ({figures.resources} resources), {runs} runs"
+        f"\nAll three policy packs ({figures.policies} policies) over {stack} ({figures.resources} resources), {runs} runs"
     )
     print(
         f"  best {figures.total_seconds_best * 1000:.1f} ms, median {figures.total_seconds_median * 1000:.1f} ms, "

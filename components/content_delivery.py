@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
+from components.keys import account_root_statement, logs_statement
 from components.secure_bucket import BucketSpec, LifecycleRule, SecureBucket, secure_bucket
 from components.validation import ArgsError, require_choice, require_int_range
 from components.web_firewall import CLOUDFRONT_REGION, WebFirewall, WebFirewallArgs, WebFirewallSettings
@@ -409,15 +410,8 @@ class ContentDelivery(pulumi.ComponentResource):
         document = {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    # The account root, not "*": IAM policies in this account (the thumbnailer's
-                    # rendition writes) decide further use (AWS's default key policy statement).
-                    "Sid": "EnableIamPoliciesOfThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ctx.account_root_arn},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+                # IAM policies in this account (the thumbnailer's rendition writes) decide further use.
+                account_root_statement(ctx),
                 {
                     "Sid": "AllowThisDistributionToDecryptOrigins",
                     "Effect": "Allow",
@@ -475,28 +469,8 @@ class ContentDelivery(pulumi.ComponentResource):
         policy = {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    # The account root, not "*": IAM policies in this account decide further use.
-                    "Sid": "EnableIamPoliciesOfThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ctx.account_root_arn},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AllowCloudWatchLogsForThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{CLOUDFRONT_REGION}.{ctx.dns_suffix}"},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
-                },
+                account_root_statement(ctx),
+                logs_statement(ctx, CLOUDFRONT_REGION, log_groups),
             ],
         }
         key = aws.kms.Key(

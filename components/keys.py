@@ -20,6 +20,34 @@ DATA_KEY_SERVICES: tuple[str, ...] = ("rds", "dynamodb", "sqs", "secretsmanager"
 _USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
 
+def account_root_statement(ctx: DeploymentContext) -> dict[str, Any]:
+    """The account root, not "*": IAM policies in this account decide who else may use the
+    key (AWS's default key policy statement). First statement of every key policy here."""
+    return {
+        "Sid": "EnableIamPoliciesOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"AWS": ctx.account_root_arn},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def logs_statement(
+    ctx: DeploymentContext, region: str, log_groups: str, sid: str = "AllowCloudWatchLogsForThisAccount"
+) -> dict[str, Any]:
+    """CloudWatch Logs (its regional principal) may use the key for the log groups matching
+    ``log_groups`` only (encryption context aws:logs:arn): the key policy the CloudWatch Logs
+    user guide requires, "Encrypt log data in CloudWatch Logs using AWS KMS"."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.{ctx.dns_suffix}"},
+        "Action": list(_USE_ACTIONS),
+        "Resource": "*",
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+    }
+
+
 @dataclass(frozen=True, kw_only=True)
 class KeysArgs:
     context: DeploymentContext
@@ -93,18 +121,7 @@ class Keys(pulumi.ComponentResource):
             name,
             "logs",
             "CloudWatch Logs log groups of this stack",
-            [
-                {
-                    "Sid": "AllowCloudWatchLogsForThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{ctx.region}.{ctx.dns_suffix}"},
-                    "Action": _USE_ACTIONS,
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": ctx.arn("logs", "log-group:*")},
-                    },
-                }
-            ],
+            [logs_statement(ctx, ctx.region, ctx.arn("logs", "log-group:*"))],
         )
         self.audit = self._key(
             name, "audit", "Audit trail, Config snapshots and the alarm topic", _audit_statements(args)
@@ -115,18 +132,7 @@ class Keys(pulumi.ComponentResource):
         args, ctx = self._args, self._args.context
         policy = {
             "Version": "2012-10-17",
-            "Statement": [
-                {
-                    # The account root, not "*": IAM policies in this account decide who
-                    # else may use the key (AWS's default key policy statement).
-                    "Sid": "EnableIamPoliciesOfThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ctx.account_root_arn},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                *statements,
-            ],
+            "Statement": [account_root_statement(ctx), *statements],
         }
         key = aws.kms.Key(
             f"{name}-{role}",

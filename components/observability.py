@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
+from components.keys import account_root_statement, logs_statement
 from components.secure_topic import TopicSpec, secure_topic
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
@@ -576,14 +577,7 @@ class Observability(pulumi.ComponentResource):
         policy = {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    # The account root, not "*": IAM policies in this account decide further use.
-                    "Sid": "EnableIamPoliciesOfThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ctx.account_root_arn},
-                    "Action": "kms:*",
-                    "Resource": "*",  # in a key policy, "*" means this key
-                },
+                account_root_statement(ctx),
                 {
                     # Alarms publish to the encrypted topic; SNS uses the key on their behalf.
                     "Sid": "AllowCloudWatchAlarmsThroughSns",
@@ -606,20 +600,7 @@ class Observability(pulumi.ComponentResource):
                         }
                     },
                 },
-                {
-                    "Sid": "AllowCloudWatchLogsForTheTopicsDeliveryLogs",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{EDGE_REGION}.{suffix}"},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
-                },
+                logs_statement(ctx, EDGE_REGION, log_groups, sid="AllowCloudWatchLogsForTheTopicsDeliveryLogs"),
             ],
         }
         key = aws.kms.Key(

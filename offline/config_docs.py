@@ -1,9 +1,9 @@
-"""The README's configuration table, generated from the settings classes and stack files.
+"""The configuration table of docs/configuration.md, generated from the settings classes and stack files.
 
     python -m offline.config_docs > /tmp/table.md
 
-A test checks that the README holds exactly this table, so a new key, a changed default
-or a changed stack value cannot go undocumented.
+A test (tests/test_docs.py) checks that docs/configuration.md holds exactly this table, so a
+new key, a changed default or a changed stack value cannot go undocumented.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ DESCRIPTIONS: Mapping[str, str] = {
     "compliance.createServiceLinkedRole": "Create `AWSServiceRoleForConfig` (opt-in: one per account; fails where Config was ever enabled).",
     "compliance.deliveryFrequency": "How often configuration snapshots are delivered (`One_Hour` ... `TwentyFour_Hours`).",
     "compliance.snapshotExpireDays": "Days snapshots and history stay in the delivery bucket (at least 91).",
-    "compliance.createRules": "Create the AWS managed Config rules listed in the README (they need a recorder in the region, this stack's or the account's).",
+    "compliance.createRules": "Create the AWS managed Config rules listed in docs/controls.md (they need a recorder in the region, this stack's or the account's).",
     "compliance.minimumLogRetentionDays": "`MinRetentionTime` of the log-group retention rule, mirroring the packs' setting.",
     "observability.emailEndpoints": "Email addresses subscribed to the alarm topic (each confirms the subscription once).",
     "observability.httpsEndpoints": "`https://` endpoints (an incident tool's webhook) subscribed to the alarm topic.",

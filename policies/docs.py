@@ -7,6 +7,7 @@ python -m policies.docs --check    # exit 1 if policies/README.md is stale
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Final
@@ -16,16 +17,20 @@ from policies.packs import PACK_NAMES
 from policies.rules import all_rules
 
 README: Final = Path(__file__).resolve().parent / "README.md"
+#: Control ids that are rows or gaps of docs/controls.md, rendered as links from policies/README.md.
+CONTROL_ROW: Final = re.compile(r"docs/controls\.md#(c-\d+)")
+GAP: Final = re.compile(r"gap:7\.(\d+)")
 
 PROSE: Final = """\
 # Policy packs
 
 Three Pulumi policy packs gate every change to the mobile backend, and an offline checker
-runs the same rules without the Pulumi CLI. The security and compliance controls are listed
-in `CONTROLS.md` (shared); every policy below names its CONTROLS rows and the Security Hub
-(FSBP), cdk-nag and checkov ids it matches. The deployability policies have no such ids
-("none: gap": no rule set checks them); each names the AWS documentation page that defines
-the behaviour it checks.
+runs the same rules without the Pulumi CLI. The security and compliance controls are the
+numbered rows of [docs/controls.md](../docs/controls.md); every policy below links the rows
+it implements (`docs/controls.md#c-<row>`, and `gap:7.<n>` for the checks no other rule set
+makes) and names the Security Hub (FSBP), cdk-nag and checkov ids it matches. The
+deployability policies have no such ids ("none: gap": no rule set checks them); each names
+the AWS documentation page that defines the behaviour it checks.
 
 | pack | directory | covers |
 |---|---|---|
@@ -188,21 +193,30 @@ Deliberate deviations (advisory everywhere), with the reason:
 
 ## Not covered, and why
 
-- Row 5 (Neptune snapshots not public): sharing a snapshot is an API call
+- [Row 5](../docs/controls.md#c-5) (Neptune snapshots not public): sharing a snapshot is an API call
   (`ModifyDBClusterSnapshotAttribute`) that pulumi-aws does not model, so no program or
   state can express it; Security Hub Neptune.3 watches it at runtime.
-- Row 67 (rotation succeeds, unused secrets removed): runtime facts only.
-- Row 128 (interface endpoints for EC2 / ECR / SSM): the app runs no EC2, ECR or SSM
+- [Row 67](../docs/controls.md#c-67) (rotation succeeds, unused secrets removed): runtime facts only.
+- [Row 128](../docs/controls.md#c-128) (interface endpoints for EC2 / ECR / SSM): the app runs no EC2, ECR or SSM
   workloads; `vpc-interface-endpoint-private` checks the interface endpoints it does have.
-- Rows 38 and 134 (cross-account principals): only the wildcard-principal part is
+- Rows [38](../docs/controls.md#c-38) and [134](../docs/controls.md#c-134) (cross-account principals): only the wildcard-principal part is
   enforced; the list of trusted accounts is not known to the packs.
-- Section 7.10 (sensitive inputs must be Pulumi secrets): values reach policies unwrapped,
+- [Gap 7.10](../docs/controls.md#gap-7-10) (sensitive inputs must be Pulumi secrets): values reach policies unwrapped,
   so secretness is not visible; `lambda-no-secrets-in-environment` catches the common case.
 - `S3` split resources are checked for both the v7 tokens and the deprecated `...V2`
   tokens; pre-v7 inline bucket properties are not read.
 
 ## Policies
 """
+
+
+def control_link(control_id: str) -> str:
+    """A control id as the reader follows it: rows and gaps link to their anchor in docs/controls.md."""
+    if CONTROL_ROW.fullmatch(control_id):
+        return f"[{control_id}](../{control_id})"
+    if gap := GAP.fullmatch(control_id):
+        return f"[{control_id}](../docs/controls.md#gap-7-{gap.group(1)})"
+    return control_id
 
 
 def table() -> str:
@@ -216,7 +230,7 @@ def table() -> str:
         doc = f" AWS: [{rule.doc_title}]({rule.doc_url})." if rule.doc_url else ""
         lines.append(
             f"| {PACK_NAMES[rule.pack].removeprefix('mobile-backend-')} | `{rule.name}`{kind} | {rule.severity.value} "
-            f"| {prod.level(rule)} | {dev.level(rule)} | {rule.description.replace('|', '/')}{doc} | {', '.join(rule.control_ids)} |"
+            f"| {prod.level(rule)} | {dev.level(rule)} | {rule.description.replace('|', '/')}{doc} | {', '.join(control_link(c) for c in rule.control_ids)} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -213,7 +213,7 @@ Deliberate deviations (advisory everywhere), with the reason:
 def control_link(control_id: str) -> str:
     """A control id as the reader follows it: rows and gaps link to their anchor in docs/controls.md."""
     if CONTROL_ROW.fullmatch(control_id):
-        return f"[{control_id}](../{control_id})"
+        return f"[{control_id.partition('#')[2]}](../{control_id})"
     if gap := GAP.fullmatch(control_id):
         return f"[{control_id}](../docs/controls.md#gap-7-{gap.group(1)})"
     return control_id

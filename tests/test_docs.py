@@ -150,6 +150,14 @@ def test_readme_has_a_contents_list_of_its_sections() -> None:
     assert [s for s in sections if s != "contents"] == re.findall(r"\]\(#([^)]+)\)", contents)
 
 
+def test_every_docs_page_is_in_the_index() -> None:
+    # A page nobody links to is never read: docs/README.md lists every page of docs/.
+    index = (REPO_ROOT / "docs" / "README.md").read_text(encoding="utf-8")
+    linked = {target.partition("#")[0] for target in LINK.findall(index)}
+    pages = {page.name for page in (REPO_ROOT / "docs").glob("*.md")} - {"README.md"}
+    assert pages - linked == set()
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO_ROOT)))
 def test_every_relative_link_and_anchor_resolves(page: Path) -> None:
     assert broken_links(page) == []

@@ -235,8 +235,29 @@ def table() -> str:
     return "\n".join(lines) + "\n"
 
 
+def rows_index() -> str:
+    """Each row of docs/controls.md with the policies that implement it (the table above, inverted)."""
+    by_row: dict[int, list[str]] = {}
+    for rule in sorted(all_rules(), key=lambda r: r.name):
+        for row in rule.rows:
+            by_row.setdefault(row, []).append(f"`{rule.name}`")
+    lines = [
+        "## Policies by control row",
+        "",
+        "Rows of [docs/controls.md](../docs/controls.md) that no policy implements are explained in",
+        "[Not covered, and why](#not-covered-and-why).",
+        "",
+        "| row | policies |",
+        "|---|---|",
+    ]
+    lines += [
+        f"| {control_link(f'docs/controls.md#c-{row}')} | {', '.join(names)} |" for row, names in sorted(by_row.items())
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def render() -> str:
-    return PROSE + "\n" + table()
+    return PROSE + "\n" + table() + "\n" + rows_index()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,46 +17,12 @@ from typing import Any
 
 import yaml
 
-from components.audit_trail import AuditTrailSettings
-from components.compliance import ComplianceSettings
-from components.config_loader import camel
-from components.content_delivery import ContentDeliverySettings
-from components.graph_database import GraphDatabaseSettings
-from components.graphql_api import GraphqlApiSettings
-from components.identity import IdentitySettings
-from components.keys import KeysArgs
-from components.media_pipeline import ThumbnailSettings, UploadSettings
-from components.network import NetworkSettings
-from components.notifications import NotificationsSettings
-from components.observability import ObservabilitySettings
-from components.python_function import FunctionsSettings
-from components.rest_api import RestApiSettings
-from components.secrets import SecretsSettings
-from components.web_firewall import WebFirewallSettings
+from components.config_loader import KEYS_WIRED, SECTIONS, camel
 from offline.runner import REPO_ROOT
 
 PROJECT = "social-backend"
-#: Config section -> settings class, in the order the README lists them.
-SECTIONS: Mapping[str, type[Any]] = {
-    "keys": KeysArgs,
-    "network": NetworkSettings,
-    "graphDb": GraphDatabaseSettings,
-    "functions": FunctionsSettings,
-    "identity": IdentitySettings,
-    "graphqlApi": GraphqlApiSettings,
-    "webFirewall": WebFirewallSettings,
-    "notifications": NotificationsSettings,
-    "secrets": SecretsSettings,
-    "auditTrail": AuditTrailSettings,
-    "compliance": ComplianceSettings,
-    "observability": ObservabilitySettings,
-    "contentDelivery": ContentDeliverySettings,
-    "uploads": UploadSettings,
-    "thumbnails": ThumbnailSettings,
-    "restApi": RestApiSettings,
-}
-#: Fields filled by the program, not by config.
-WIRED = {"context", "tags", "cloudtrail_trail_arn", "config_delivery"}
+#: Fields filled by the program, not by config (the loader wires them into ``keys``).
+WIRED = set(KEYS_WIRED)
 
 DESCRIPTIONS: Mapping[str, str] = {
     "aws:region": "AWS region of the stack (the Pulumi AWS provider's own key).",

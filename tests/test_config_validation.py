@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from components.config_loader import SECTIONS, StackSettings, snake
 from components.graph_database import GraphDatabaseSettings
 from components.keys import KeysArgs
 from components.network import NetworkSettings
 from components.validation import LOG_RETENTION_DAYS, ArgsError
+from offline import config_docs
 from tests.conftest import assert_one_line_config_error, dev_config_with
 
 CASES = [
@@ -183,6 +187,13 @@ CASES = [
         "social-backend:compliance.minimumLogRetentionDays: must be one of 1, 3, 5",
         id="rule-retention",
     ),
+    # The APNs identifiers without the signing key (a secret) would create no APNs application.
+    pytest.param(
+        dev_config_with("notifications", apns={"keyId": "ABC123DEFG", "teamId": "TEAM123456", "bundleId": "com.x"}),
+        "social-backend:notifications.apns: set both notifications.apns {keyId, teamId, bundleId} "
+        "and the secret apnsSigningKey, or neither",
+        id="apns-without-signing-key",
+    ),
     pytest.param(
         {"social-backend:network": '"big"'}, "social-backend:network: must be an object", id="section-not-object"
     ),
@@ -215,3 +226,9 @@ def test_defaults_are_the_secure_choice() -> None:
     assert graph.instance_count >= 2 and graph.backup_retention_days >= 7
     assert NetworkSettings().flow_log_retention_days >= 365
     assert KeysArgs.__dataclass_fields__["protect"].default is True
+
+
+def test_the_config_docs_document_the_loaders_sections() -> None:
+    """One section list: what the program reads is what the configuration table documents."""
+    assert config_docs.SECTIONS is SECTIONS
+    assert [f.name for f in dataclasses.fields(StackSettings)] == [snake(key) for key in SECTIONS]

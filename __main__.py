@@ -76,6 +76,7 @@ def main() -> None:
             context=context,
             uploads=settings.uploads,
             thumbnails=settings.thumbnails,
+            functions=settings.functions,
             allowed_origins=settings.rest_api.allowed_origins,
             uploads_bucket_name=delivery.uploads.name,
             uploads_bucket_arn=delivery.uploads.arn,

@@ -132,6 +132,10 @@ def load_section[T](config: pulumi.Config, section: str, cls: type[T], **fixed: 
         raw = {}
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path}: must be an object (YAML mapping), got {raw!r}")
+    for key in raw:
+        moved = MOVED.get(f"{section}.{key}")
+        if moved is not None:
+            raise ConfigError(f"{path}.{key}: moved to {config.name}:{moved} (function sizing is one section)")
     result: T = _build(path, cls, raw, fixed)
     return result
 
@@ -172,6 +176,16 @@ SECTIONS: Mapping[str, type[Any]] = {
 }
 #: Fields of ``keys`` the program fills (they follow other sections), never config.
 KEYS_WIRED = ("context", "tags", "cloudtrail_trail_arn", "config_delivery")
+#: Keys that moved: the old place -> the new one. A stack file still using the old key stops
+#: with an error naming the new one instead of silently losing the value.
+MOVED: Mapping[str, str] = {
+    "uploads.reservedConcurrency": "functions.uploadUrl.reservedConcurrency",
+    "uploads.logRetentionDays": "functions.uploadUrl.logRetentionDays",
+    "thumbnails.memoryMb": "functions.thumbnailer.memoryMb",
+    "thumbnails.timeoutSeconds": "functions.thumbnailer.timeoutSeconds",
+    "thumbnails.reservedConcurrency": "functions.thumbnailer.reservedConcurrency",
+    "thumbnails.logRetentionDays": "functions.thumbnailer.logRetentionDays",
+}
 #: Physical names are ``<project>-<stack>-<role>``; Neptune identifiers allow 63 chars.
 NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,38}$")
 

@@ -171,14 +171,7 @@ def main() -> None:
         ),
     )
     api.attach_lambda_fields("devices", notifications.devices.function.arn, "the device registry function")
-    credentials = {
-        role: value
-        for role, value in (
-            ("apns-signing-key", stack.apns_signing_key),
-            ("fcm-service-account", stack.fcm_service_account),
-        )
-        if value
-    }
+    credentials = stack.push_credentials
     if credentials:
         Secrets(
             "secrets",
@@ -248,7 +241,25 @@ def main() -> None:
             tags=tags,
         ),
     )
+    export_outputs(
+        network, graph, keys, identity, api, firewall, notifications, delivery, rest_api, audit, observability
+    )
 
+
+def export_outputs(
+    network: Network,
+    graph: GraphDatabase,
+    keys: Keys,
+    identity: Identity,
+    api: GraphqlApi,
+    firewall: WebFirewall,
+    notifications: Notifications,
+    delivery: ContentDelivery,
+    rest_api: RestApi,
+    audit: AuditTrail | None,
+    observability: Observability,
+) -> None:
+    """The stack outputs the app's clients and operators read."""
     pulumi.export("vpcId", network.vpc.id)
     pulumi.export("privateSubnetIds", [subnet.id for subnet in network.subnets])
     pulumi.export("availabilityZones", network.zones)

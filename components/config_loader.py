@@ -204,6 +204,12 @@ class StackConfig:
     apns_signing_key: pulumi.Output[str] | None
     fcm_service_account: pulumi.Output[str] | None
 
+    @property
+    def push_credentials(self) -> dict[str, pulumi.Output[str]]:
+        """The configured push credentials by secret role, for Secrets Manager."""
+        pairs = (("apns-signing-key", self.apns_signing_key), ("fcm-service-account", self.fcm_service_account))
+        return {role: value for role, value in pairs if value is not None}
+
 
 def deployment_context() -> DeploymentContext:
     prefix = f"{pulumi.get_project()}-{pulumi.get_stack()}".lower()

@@ -262,7 +262,8 @@ def test_defaults_are_the_secure_choice() -> None:
 
 def test_the_config_docs_document_the_loaders_sections() -> None:
     """One section list: what the program reads is what the configuration table documents."""
-    assert config_docs.SECTIONS is SECTIONS
+    documented_sections = {key.split(".")[0] for key, _, _ in config_docs.rows()} - {"aws:region", "tags"}
+    assert documented_sections == set(SECTIONS)
     assert [f.name for f in dataclasses.fields(StackSettings)] == [snake(key) for key in SECTIONS]
     # Every moved key names a key that exists at its new place, and is gone from its old one.
     documented = {key for key, _, _ in config_docs.rows()}

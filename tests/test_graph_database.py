@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from components.context import DeploymentContext
+from components.graph_database import NEPTUNE_PORT, GraphAccess
+from components.validation import ArgsError
 from offline.runner import ProgramRun
 from tests.conftest import policy
 
@@ -179,3 +184,18 @@ def test_every_graph_client_gets_the_clusters_endpoints_and_port(run: ProgramRun
         variables = run.one("aws:lambda/function:Function", name).inputs["environment"]["variables"]
         assert {key: variables.get(key) for key in expected} == expected, name
         assert not [key for key in variables if key.startswith("NEPTUNE_") and key not in expected], name
+
+
+def test_the_query_grant_refuses_actions_the_condition_does_not_apply_to() -> None:
+    """GetStreamRecords carries no query language: under the openCypher condition it would be
+    denied at run time, so the query grant refuses it (and anything else) when it is built."""
+    access = GraphAccess(
+        context=DeploymentContext(account_id="123456789012", region="eu-west-1", partition="aws", prefix="t"),
+        writer_endpoint="w.example",
+        reader_endpoint="r.example",
+        cluster_resource_id="cluster-ABC",
+    )
+    for actions in (["neptune-db:GetStreamRecords"], ["neptune-db:*"], []):
+        with pytest.raises(ArgsError, match="actions: must be query actions among neptune-db:ReadDataViaQuery"):
+            access.query_statement("Bad", actions)
+    assert access.environment.port == NEPTUNE_PORT == 8182  # the cluster's one port (cluster test above)

@@ -10,15 +10,17 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import graph_api.app as graph_api
 import pytest
 from shared.graph import queries
 from shared.graph.counters import CounterRepair, RepairPosition
-from shared.graph.errors import GraphQLError
+from shared.graph.errors import GraphQLError, ValidationError
 from shared.graph.model import Key, Vertex
 from shared.graph.repository import GraphRepository
 from shared.graph.service import SocialService
 
-from tests.functions.conftest import FakeClock, SocialGraph, create_users, uid
+from tests.functions.appsync_events import appsync_event
+from tests.functions.conftest import FakeClock, FakeLambdaContext, SocialGraph, create_users, uid
 from tests.functions.embedded_graph import EmbeddedExecutor
 
 USER_COUNTERS = ("followerCount", "followingCount", "postCount")
@@ -271,7 +273,7 @@ def test_the_repair_goes_in_batches_stops_when_told_and_resumes_where_it_stopped
 
 
 def test_a_batch_size_out_of_range_is_refused_by_name() -> None:
-    with pytest.raises(ValueError, match="batchSize must be between 1 and 1000"):
+    with pytest.raises(ValidationError, match="batchSize must be between 1 and 1000"):
         CounterRepair(GraphRepository(EmbeddedExecutor(None)), batch_size=0)
 
 
@@ -335,3 +337,88 @@ def test_racing_mutations_leave_every_counter_equal_to_its_edges(executor: Embed
 def executor_author(executor: EmbeddedExecutor, comment_id: str) -> str:
     rows = executor.read("MATCH (u:User)-[:WROTE]->(:Comment {id: $id}) RETURN u.id AS id", {"id": comment_id})
     return str(rows[0]["id"]) if rows else uid("nobody")
+
+
+# --- how operators run it: graph_api's own event ------------------------------------------
+
+
+class ShrinkingContext(FakeLambdaContext):
+    """A Lambda context whose remaining time falls by ``step_ms`` at each look."""
+
+    def __init__(self, remaining_ms: int, step_ms: int) -> None:
+        super().__init__()
+        self.remaining_ms, self.step_ms = remaining_ms, step_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.remaining_ms -= self.step_ms
+        return self.remaining_ms
+
+
+@pytest.fixture
+def wired(service: SocialService, monkeypatch: pytest.MonkeyPatch) -> SocialService:
+    monkeypatch.setattr(graph_api, "_service", service)
+    return service
+
+
+def test_an_operator_repairs_by_invoking_graph_api_with_the_counter_repair_event(
+    wired: SocialService, executor: EmbeddedExecutor
+) -> None:
+    ids = legacy(executor)
+    report = graph_api.handler({"counterRepair": {}}, FakeLambdaContext())
+    assert report["complete"] is True and report["next"] is None
+    assert report["checked"] == {"User": 3, "Post": 1}
+    assert report["changed"] == {
+        "followerCount": 3, "followingCount": 3, "postCount": 3, "likeCount": 1, "commentCount": 1
+    }  # fmt: skip
+    assert {"vertex": "User", "id": ids["b"], "counter": "followerCount", "before": None, "after": 2} in report[
+        "changes"
+    ]
+    assert wired.user(ids["a"], ids["b"])["followerCount"] == 2  # type: ignore[index]
+    again = graph_api.handler({"counterRepair": {"batchSize": 1}}, FakeLambdaContext())
+    assert again["complete"] is True and again["changedVertices"] == 0 and again["changes"] == []
+
+
+def test_a_repair_near_the_timeout_returns_where_the_next_invocation_resumes(
+    wired: SocialService, executor: EmbeddedExecutor
+) -> None:
+    legacy(executor)
+    # 10 s left, each look 3 s later: a few batches fit, then it stops with time to spare.
+    first = graph_api.handler({"counterRepair": {"batchSize": 1}}, ShrinkingContext(10_000, 3_000))
+    assert first["complete"] is False and first["next"] is not None
+    assert 1 <= sum(first["checked"].values()) < 4
+    rest = graph_api.handler({"counterRepair": {"after": first["next"]}}, FakeLambdaContext())
+    assert rest["complete"] is True
+    assert sum(first["checked"].values()) + sum(rest["checked"].values()) == 4
+    assert stored_counts(executor) == edge_counts(executor)
+
+
+def test_an_appsync_request_cannot_start_the_repair(wired: SocialService, executor: EmbeddedExecutor) -> None:
+    """AppSync builds the event and puts a client's input (schema-checked) under
+    ``arguments``; the repair needs an event that is that one key and nothing else."""
+    ids = legacy(executor)
+    event = appsync_event("user", {"id": ids["b"]}, sub=ids["a"])
+    event["counterRepair"] = {}  # not even beside a resolver event's own keys
+    shown = graph_api.handler(event, FakeLambdaContext())
+    assert shown["followerCount"] == 0  # a resolver answered; nothing was repaired
+    assert stored_counts(executor)[("User", ids["b"])]["followerCount"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([], "counterRepair must be an object"),
+        ({"batch": 5}, "unknown field.*batch"),
+        ({"batchSize": 0}, "counterRepair.batchSize must be an integer from 1 to 1000"),
+        ({"batchSize": "10"}, "counterRepair.batchSize"),
+        ({"after": {"vertex": "Comment", "afterId": None}}, 'counterRepair.after must be the "next"'),
+        ({"after": "User"}, "counterRepair.after"),
+    ],
+)
+def test_a_malformed_repair_request_names_its_field_and_changes_nothing(
+    wired: SocialService, executor: EmbeddedExecutor, body: Any, message: str
+) -> None:
+    legacy(executor)
+    before = stored_counts(executor)
+    with pytest.raises(ValidationError, match=message):
+        graph_api.handler({"counterRepair": body}, FakeLambdaContext())
+    assert stored_counts(executor) == before

@@ -23,10 +23,11 @@ can send (AppSync sends only its resolver events).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.graph.errors import ValidationError
 from shared.graph.model import COUNTERS, Key, Vertex
 from shared.graph.repository import GraphRepository
 
@@ -48,6 +49,42 @@ class RepairPosition:
 
     def to_json(self) -> dict[str, Any]:
         return {"vertex": str(self.vertex), "afterId": self.after_id}
+
+
+@dataclass(frozen=True)
+class RepairRequest:
+    """The operator's event body: ``{"after": <a report's "next">, "batchSize": n}``, both
+    optional (``{}`` starts a full run with the default batch size)."""
+
+    start: RepairPosition | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+    @classmethod
+    def from_event(cls, body: Any) -> RepairRequest:
+        """Parses ``body``; a mistake is a :class:`ValidationError` naming the field."""
+        if not isinstance(body, Mapping):
+            raise ValidationError('counterRepair must be an object, e.g. {} or {"after": <next>}')
+        unknown = set(body) - {"after", "batchSize"}
+        if unknown:
+            raise ValidationError(f"counterRepair has unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+        size = body.get("batchSize", DEFAULT_BATCH_SIZE)
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_BATCH_SIZE:
+            raise ValidationError(f"counterRepair.batchSize must be an integer from 1 to {MAX_BATCH_SIZE}")
+        after = body.get("after")
+        if after is None:
+            return cls(None, size)
+        labels = {str(vertex): vertex for vertex in ORDER}
+        if (
+            not isinstance(after, Mapping)
+            or set(after) != {"vertex", "afterId"}
+            or after["vertex"] not in labels
+            or not (after["afterId"] is None or isinstance(after["afterId"], str))
+        ):
+            raise ValidationError(
+                'counterRepair.after must be the "next" of a previous report: '
+                f'{{"vertex": one of {sorted(labels)}, "afterId": an id or null}}'
+            )
+        return cls(RepairPosition(labels[after["vertex"]], after["afterId"]), size)
 
 
 @dataclass(frozen=True)
@@ -115,7 +152,7 @@ _COLUMNS: dict[Vertex, tuple[tuple[Key, str, str], ...]] = {
 class CounterRepair:
     def __init__(self, repository: GraphRepository, *, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"batchSize must be between 1 and {MAX_BATCH_SIZE}, got {batch_size}")
+            raise ValidationError(f"batchSize must be between 1 and {MAX_BATCH_SIZE}, got {batch_size}")
         self.repository = repository
         self.batch_size = batch_size
 

@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import graph_api.app as graph_api
 import pytest
 from shared.graph import queries
 from shared.graph.counters import CounterRepair, RepairPosition
@@ -19,48 +18,9 @@ from shared.graph.model import Key, Vertex
 from shared.graph.repository import GraphRepository
 from shared.graph.service import SocialService
 
-from tests.functions.appsync_events import appsync_event
-from tests.functions.conftest import FakeClock, FakeLambdaContext, SocialGraph, create_users, uid
+from tests.functions.conftest import FakeClock, SocialGraph, create_users, uid
 from tests.functions.embedded_graph import EmbeddedExecutor
-
-USER_COUNTERS = ("followerCount", "followingCount", "postCount")
-POST_COUNTERS = ("likeCount", "commentCount")
-
-
-def edge_counts(executor: EmbeddedExecutor) -> dict[tuple[str, str], dict[str, int]]:
-    """Every counter as the edges say it should be (test-only queries that count edges)."""
-    users = executor.read(
-        "MATCH (u:User) "
-        "OPTIONAL MATCH (f:User)-[:FOLLOWS]->(u) WITH u, count(f) AS followerCount "
-        "OPTIONAL MATCH (u)-[:FOLLOWS]->(g:User) WITH u, followerCount, count(g) AS followingCount "
-        "OPTIONAL MATCH (u)-[:POSTED]->(p:Post) "
-        "RETURN u.id AS id, followerCount, followingCount, count(p) AS postCount",
-        {},
-    )
-    posts = executor.read(
-        "MATCH (p:Post) "
-        "OPTIONAL MATCH (:User)-[l:LIKES]->(p) WITH p, count(l) AS likeCount "
-        "OPTIONAL MATCH (c:Comment)-[:ON]->(p) RETURN p.id AS id, likeCount, count(c) AS commentCount",
-        {},
-    )
-    expected = {("User", row["id"]): {name: row[name] for name in USER_COUNTERS} for row in users}
-    expected |= {("Post", row["id"]): {name: row[name] for name in POST_COUNTERS} for row in posts}
-    return expected
-
-
-def stored_counts(executor: EmbeddedExecutor) -> dict[tuple[str, str], dict[str, Any]]:
-    """Every counter as stored on its vertex (``None``: the property is missing)."""
-    users = executor.read(
-        "MATCH (u:User) RETURN u.id AS id, u.followerCount AS followerCount, "
-        "u.followingCount AS followingCount, u.postCount AS postCount",
-        {},
-    )
-    posts = executor.read(
-        "MATCH (p:Post) RETURN p.id AS id, p.likeCount AS likeCount, p.commentCount AS commentCount", {}
-    )
-    stored = {("User", row["id"]): {name: row[name] for name in USER_COUNTERS} for row in users}
-    stored |= {("Post", row["id"]): {name: row[name] for name in POST_COUNTERS} for row in posts}
-    return stored
+from tests.functions.graph_counts import POST_COUNTERS, USER_COUNTERS, edge_counts, legacy, stored_counts
 
 
 def shown_counts(service: SocialService, executor: EmbeddedExecutor) -> dict[tuple[str, str], dict[str, int]]:
@@ -197,24 +157,6 @@ def test_a_counter_never_goes_below_zero(
 
 # --- the repair job --------------------------------------------------------------------
 
-#: A graph as written before counters existed: the same vertices and edges, no counters.
-LEGACY_GRAPH = """
-CREATE (a:User {id: $a, handle: 'old_a', displayName: 'A', createdAt: '2024-01-01T00:00:00.000Z'}),
-       (b:User {id: $b, handle: 'old_b', displayName: 'B', createdAt: '2024-01-01T00:00:00.000Z'}),
-       (c:User {id: $c, handle: 'old_c', displayName: 'C', createdAt: '2024-01-01T00:00:00.000Z'}),
-       (a)-[:FOLLOWS {createdAt: '2024-01-02T00:00:00.000Z'}]->(b),
-       (c)-[:FOLLOWS {createdAt: '2024-01-02T00:00:00.000Z'}]->(b),
-       (b)-[:POSTED]->(p:Post {id: $p, text: 'old', mediaKeys: '[]', createdAt: '2024-01-03T00:00:00.000Z'}),
-       (a)-[:LIKES {createdAt: '2024-01-04T00:00:00.000Z'}]->(p),
-       (c)-[:WROTE]->(:Comment {id: $k, postId: $p, text: 'old', createdAt: '2024-01-05T00:00:00.000Z'})-[:ON]->(p)
-"""
-
-
-def legacy(executor: EmbeddedExecutor) -> dict[str, str]:
-    ids = {name: uid(f"legacy-{name}") for name in "abcpk"}
-    executor.write(LEGACY_GRAPH, ids)
-    return ids
-
 
 def test_vertices_older_than_the_counters_read_0_until_the_repair_then_exact(
     service: SocialService, executor: EmbeddedExecutor
@@ -337,88 +279,3 @@ def test_racing_mutations_leave_every_counter_equal_to_its_edges(executor: Embed
 def executor_author(executor: EmbeddedExecutor, comment_id: str) -> str:
     rows = executor.read("MATCH (u:User)-[:WROTE]->(:Comment {id: $id}) RETURN u.id AS id", {"id": comment_id})
     return str(rows[0]["id"]) if rows else uid("nobody")
-
-
-# --- how operators run it: graph_api's own event ------------------------------------------
-
-
-class ShrinkingContext(FakeLambdaContext):
-    """A Lambda context whose remaining time falls by ``step_ms`` at each look."""
-
-    def __init__(self, remaining_ms: int, step_ms: int) -> None:
-        super().__init__()
-        self.remaining_ms, self.step_ms = remaining_ms, step_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        self.remaining_ms -= self.step_ms
-        return self.remaining_ms
-
-
-@pytest.fixture
-def wired(service: SocialService, monkeypatch: pytest.MonkeyPatch) -> SocialService:
-    monkeypatch.setattr(graph_api, "_service", service)
-    return service
-
-
-def test_an_operator_repairs_by_invoking_graph_api_with_the_counter_repair_event(
-    wired: SocialService, executor: EmbeddedExecutor
-) -> None:
-    ids = legacy(executor)
-    report = graph_api.handler({"counterRepair": {}}, FakeLambdaContext())
-    assert report["complete"] is True and report["next"] is None
-    assert report["checked"] == {"User": 3, "Post": 1}
-    assert report["changed"] == {
-        "followerCount": 3, "followingCount": 3, "postCount": 3, "likeCount": 1, "commentCount": 1
-    }  # fmt: skip
-    assert {"vertex": "User", "id": ids["b"], "counter": "followerCount", "before": None, "after": 2} in report[
-        "changes"
-    ]
-    assert wired.user(ids["a"], ids["b"])["followerCount"] == 2  # type: ignore[index]
-    again = graph_api.handler({"counterRepair": {"batchSize": 1}}, FakeLambdaContext())
-    assert again["complete"] is True and again["changedVertices"] == 0 and again["changes"] == []
-
-
-def test_a_repair_near_the_timeout_returns_where_the_next_invocation_resumes(
-    wired: SocialService, executor: EmbeddedExecutor
-) -> None:
-    legacy(executor)
-    # 10 s left, each look 3 s later: a few batches fit, then it stops with time to spare.
-    first = graph_api.handler({"counterRepair": {"batchSize": 1}}, ShrinkingContext(10_000, 3_000))
-    assert first["complete"] is False and first["next"] is not None
-    assert 1 <= sum(first["checked"].values()) < 4
-    rest = graph_api.handler({"counterRepair": {"after": first["next"]}}, FakeLambdaContext())
-    assert rest["complete"] is True
-    assert sum(first["checked"].values()) + sum(rest["checked"].values()) == 4
-    assert stored_counts(executor) == edge_counts(executor)
-
-
-def test_an_appsync_request_cannot_start_the_repair(wired: SocialService, executor: EmbeddedExecutor) -> None:
-    """AppSync builds the event and puts a client's input (schema-checked) under
-    ``arguments``; the repair needs an event that is that one key and nothing else."""
-    ids = legacy(executor)
-    event = appsync_event("user", {"id": ids["b"]}, sub=ids["a"])
-    event["counterRepair"] = {}  # not even beside a resolver event's own keys
-    shown = graph_api.handler(event, FakeLambdaContext())
-    assert shown["followerCount"] == 0  # a resolver answered; nothing was repaired
-    assert stored_counts(executor)[("User", ids["b"])]["followerCount"] is None
-
-
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        ([], "counterRepair must be an object"),
-        ({"batch": 5}, "unknown field.*batch"),
-        ({"batchSize": 0}, "counterRepair.batchSize must be an integer from 1 to 1000"),
-        ({"batchSize": "10"}, "counterRepair.batchSize"),
-        ({"after": {"vertex": "Comment", "afterId": None}}, 'counterRepair.after must be the "next"'),
-        ({"after": "User"}, "counterRepair.after"),
-    ],
-)
-def test_a_malformed_repair_request_names_its_field_and_changes_nothing(
-    wired: SocialService, executor: EmbeddedExecutor, body: Any, message: str
-) -> None:
-    legacy(executor)
-    before = stored_counts(executor)
-    with pytest.raises(ValidationError, match=message):
-        graph_api.handler({"counterRepair": body}, FakeLambdaContext())
-    assert stored_counts(executor) == before

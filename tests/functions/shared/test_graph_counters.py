@@ -190,21 +190,20 @@ def test_the_repair_goes_in_batches_stops_when_told_and_resumes_where_it_stopped
 ) -> None:
     executor.write("MATCH (n) WHERE n:User OR n:Post REMOVE n.followerCount, n.likeCount", {})
     repair = CounterRepair(service.repository, batch_size=2)
-    batches: list[int] = []
-
-    def stop_after_each_batch() -> bool:
-        batches.append(len(executor.writes()))
-        return True
+    executor.calls.clear()
 
     reports, position = [], None
     while True:
-        report = repair.run(position, should_stop=stop_after_each_batch)
+        report = repair.run(position, should_stop=lambda: True)  # stop after every batch
         reports.append(report)
         if report.complete:
             break
         position = report.next
-    # 5 users and 10 posts in batches of 2: 3 + 5 batches (the last one of each short).
+    # 5 users and 9 posts in batches of 2: 3 + 5 batches (the last one of each short),
+    # each batch recounted and fixed in one statement (one transaction on Neptune).
     assert len(reports) == 8
+    repairs = [q for q, _ in executor.writes() if q in (queries.REPAIR_USER_COUNTERS, queries.REPAIR_POST_COUNTERS)]
+    assert len(repairs) == 8
     assert sum(r.checked[Vertex.USER] for r in reports) == 5
     assert sum(r.checked[Vertex.POST] for r in reports) == len(stored_counts(executor)) - 5
     fixed = {(c.vertex, c.id, c.counter) for r in reports for c in r.changes}

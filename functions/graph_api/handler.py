@@ -194,11 +194,8 @@ def counter_repair(body: Any, context: LambdaContext) -> JSON:
     repair = CounterRepair(social_service().repository, batch_size=request.batch_size)
     report = repair.run(request.start, should_stop=near_timeout)
     summary = report.to_json()
-    # Counts only: the ids are in the operator's response, not in the log.
-    logger.info(
-        "counter repair",
-        extra={k: summary[k] for k in ("complete", "checked", "changed", "changedVertices", "next")},
-    )
+    # Counts only: the ids (users' subs among them) are in the operator's response, not the log.
+    logger.info("counter repair", extra={k: summary[k] for k in ("complete", "checked", "changed", "changedVertices")})
     metrics.add_metric(name="CountersRepaired", unit=MetricUnit.Count, value=len(report.changes))
     return summary
 

@@ -30,6 +30,9 @@ from components.python_function import LAYERS_ROOT, PythonFunction, PythonFuncti
 from components.validation import ArgsError, require_int_range, require_log_retention, require_non_empty
 from offline.flows.model import Flow, declare
 
+#: The encryption context EventBridge Scheduler sends to KMS for a schedule's data.
+SCHEDULE_CONTEXT = "kms:EncryptionContext:aws:scheduler:schedule-arn"
+
 #: SQS guidance for Lambda event sources: visibility timeout at least 6x the function timeout.
 VISIBILITY_FACTOR = 6
 
@@ -460,6 +463,7 @@ class Notifications(pulumi.ComponentResource):
             f"{name}-schedule-group", name=group_name, tags=tags, opts=child
         )
         group_arn = ctx.arn("scheduler", f"schedule-group/{group_name}")
+        schedule_arn = ctx.arn("scheduler", f"schedule/{group_name}/{schedule_name}")
         scheduler_role = aws.iam.Role(
             f"{name}-scheduler-role",
             description=f"EventBridge Scheduler invokes {self.poller.function_name}",
@@ -482,7 +486,16 @@ class Notifications(pulumi.ComponentResource):
                             "Action": ["lambda:InvokeFunction"],
                             # From the function's fixed name: known at preview, decided there.
                             "Resource": [ctx.arn("lambda", f"function:{self.poller.function_name}")],
-                        }
+                        },
+                        {
+                            # The schedule is encrypted with the data key (CKV_AWS_297): Scheduler
+                            # decrypts it with this role, in this schedule's encryption context.
+                            "Sid": "DecryptThisSchedule",
+                            "Effect": "Allow",
+                            "Action": ["kms:Decrypt"],
+                            "Resource": [args.data_key_arn],
+                            "Condition": {"StringEquals": {SCHEDULE_CONTEXT: schedule_arn}},
+                        },
                     ],
                 }
             ),
@@ -499,6 +512,7 @@ class Notifications(pulumi.ComponentResource):
             description="Polls Neptune Streams",
             schedule_expression=settings.poller_schedule,
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            kms_key_arn=args.data_key_arn,
             target=aws.scheduler.ScheduleTargetArgs(
                 arn=self.poller.function.arn,
                 role_arn=scheduler_role.arn,
@@ -558,6 +572,22 @@ class Notifications(pulumi.ComponentResource):
                 resource=self.poller.function.arn,
                 purpose="the schedule's target: invoke the stream poller",
                 doc=scheduler_doc,
+            ),
+            # "Encryption at rest in EventBridge Scheduler"
+            # (https://docs.aws.amazon.com/scheduler/latest/UserGuide/encryption-rest.html): with a
+            # customer-managed key the schedule's data is decrypted with the execution role, the
+            # encryption context naming the schedule (aws:scheduler:schedule-arn).
+            Flow(
+                caller=scheduler_role_arn,
+                action="kms:Decrypt",
+                resource=self._args.data_key_arn,
+                context={
+                    SCHEDULE_CONTEXT: pulumi.Output.concat(
+                        ctx.arn("scheduler", "schedule/"), self.schedule_group.name, "/", self.schedule.name
+                    )
+                },
+                purpose="Scheduler decrypts the schedule before each invocation",
+                doc="https://docs.aws.amazon.com/scheduler/latest/UserGuide/encryption-rest.html",
             ),
             Flow(
                 caller=poller,

@@ -17,11 +17,14 @@ SCOPES = ("REGIONAL", "CLOUDFRONT")
 #: CloudFront-scope web ACLs (and their log groups) live in us-east-1 whatever the stack's region.
 CLOUDFRONT_REGION = "us-east-1"
 #: AWS managed rule groups, in evaluation order after the rate limit: reputation first (cheap,
-#: drops known-bad sources), then the OWASP-style core set, then known bad inputs (Log4j etc.).
+#: drops known-bad sources), then the OWASP-style core set, then known bad inputs (Log4j etc.),
+#: then anonymous sources (VPNs, Tor, hosting providers: "IP reputation rule groups", AWS WAF
+#: Developer Guide, https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-ip-rep.html).
 MANAGED_RULE_GROUPS: tuple[str, ...] = (
     "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAnonymousIpList",
 )
 #: Request parts never written to the WAF log: bearer tokens and session cookies.
 REDACTED_HEADERS: tuple[str, ...] = ("authorization", "cookie")

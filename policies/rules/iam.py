@@ -212,7 +212,7 @@ def kms_decrypt_all(r: Res, _: Settings) -> Iterator[str]:
     severity="critical",
     remediation="Remove the action; if a workload truly needs it, scope it and record an exemption with the reason.",
     rows=[111],
-    checkov=["CKV_AWS_286", "CKV_AWS_287", "CKV_AWS_288", "CKV_AWS_289", "CKV_AWS_290"],
+    checkov=["CKV_AWS_286", "CKV_AWS_287", "CKV_AWS_289"],
     **_META,  # type: ignore[arg-type]
 )
 def privilege_escalation(r: Res, _: Settings) -> Iterator[str]:

@@ -182,6 +182,7 @@ ENCRYPTED_BY = {
     "aws:lambda/function:Function": "kmsKeyArn",
     "aws:cloudtrail/trail:Trail": "kmsKeyId",
     "aws:dynamodb/table:Table": "serverSideEncryption",
+    "aws:scheduler/schedule:Schedule": "kmsKeyArn",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "rules",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": "rules",
 }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.policies.conftest import Case, check_case, validate_resource
+from policies.rules import all_rules
+from tests.policies.conftest import Case, apply, check_case, validate_resource
 
 ACL = "aws:wafv2/webAcl:WebAcl"
 
@@ -64,6 +65,25 @@ CASES: list[Case] = [
         missing=("rules",),
         unknown=("rules",),
     ),
+    Case(
+        "wafv2-acl-blocks",
+        ACL,
+        ACL_OK,
+        bad=(
+            # the one-line regressions of a blocking stack: a rule or a group switched to count
+            {"rules.0.action": {"count": {}}},
+            {"rules.3.overrideAction": {"count": {}}},
+            {
+                "rules.3.statement.managedRuleGroupStatement.ruleActionOverrides": [
+                    {"name": "Log4JRCE_BODY", "actionToUse": {"count": {}}}
+                ]
+            },
+            # CKV_AWS_192: the Log4j group must be among the blocking rules
+            {"rules": [waf_rule("rate", {"rateBasedStatement": {"limit": 1000}}, action={"block": {}})]},
+        ),
+        missing=("rules",),
+        unknown=("rules",),
+    ),
 ]
 
 ALWAYS_VIOLATING: list[tuple[str, str]] = [
@@ -80,3 +100,21 @@ def test_case(case: Case) -> None:
 @pytest.mark.parametrize(("policy", "res_type"), ALWAYS_VIOLATING)
 def test_type_is_itself_a_violation(policy: str, res_type: str) -> None:
     assert validate_resource(policy, res_type, {}), f"{policy} accepted a {res_type}"
+
+
+def test_counting_firewall_passes_where_the_stack_config_allows_it() -> None:
+    """dev's pack config sets requireBlocking false: its COUNT firewall is what that stack asks for."""
+    counting = apply(ACL_OK, {"rules.0.action": {"count": {}}, "rules.1.overrideAction": {"count": {}}})
+    assert validate_resource("wafv2-acl-blocks", ACL, counting, config={"requireBlocking": False}) == []
+    assert validate_resource("wafv2-acl-blocks", ACL, counting, config={"requireBlocking": True})
+
+
+def test_stack_configs_decide_blocking() -> None:
+    """prod must block, dev (webFirewall.action COUNT) may count: decided in policies/config only."""
+    from policies.packconfig import load
+
+    for stack, required in (("prod", True), ("dev", False)):
+        config = load(stack)
+        rule_ = next(r for r in all_rules() if r.name == "wafv2-acl-blocks")
+        assert config.config_for(rule_).get("requireBlocking", True) is required
+        assert config.level(rule_) == "mandatory"

@@ -45,8 +45,6 @@ class GraphDatabaseSettings:
     engine_version: str = "1.4.5.1"
     instance_class: str = "db.r6g.large"
     instance_count: int = 2
-    #: Require two or more instances (in distinct AZs) so a zone failure fails over.
-    require_multi_az: bool = True
     serverless: ServerlessScaling | None = None
     backup_retention_days: int = 7
     preferred_backup_window: str = "02:00-03:00"
@@ -80,10 +78,6 @@ class GraphDatabaseSettings:
                 f"serverless scaling and instance class {SERVERLESS_CLASS} go together (instance_class is {self.instance_class!r})",
             )
         require_int_range("instance_count", self.instance_count, 1, 16)
-        if self.require_multi_az and self.instance_count < 2:
-            raise ArgsError(
-                "instance_count", f"must be at least 2 when require_multi_az is set, got {self.instance_count}"
-            )
         require_int_range("backup_retention_days", self.backup_retention_days, 1, 35)
         if not BACKUP_WINDOW.match(self.preferred_backup_window):
             raise ArgsError(

@@ -486,16 +486,7 @@ class Notifications(pulumi.ComponentResource):
                             "Action": ["lambda:InvokeFunction"],
                             # From the function's fixed name: known at preview, decided there.
                             "Resource": [ctx.arn("lambda", f"function:{self.poller.function_name}")],
-                        },
-                        {
-                            # The schedule is encrypted with the data key (CKV_AWS_297): Scheduler
-                            # decrypts it with this role, in this schedule's encryption context.
-                            "Sid": "DecryptThisSchedule",
-                            "Effect": "Allow",
-                            "Action": ["kms:Decrypt"],
-                            "Resource": [args.data_key_arn],
-                            "Condition": {"StringEquals": {SCHEDULE_CONTEXT: schedule_arn}},
-                        },
+                        }
                     ],
                 }
             ),
@@ -504,6 +495,32 @@ class Notifications(pulumi.ComponentResource):
         )
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-scheduler-policy-attach", role=scheduler_role.name, policy_arn=scheduler_policy.arn, opts=child
+        )
+        # The schedule is encrypted with the data key (CKV_AWS_297): Scheduler decrypts it with
+        # this role, in this schedule's encryption context. A policy of its own: the key's ARN is
+        # unknown at a first preview, the invoke policy above stays decided there.
+        decrypt_policy = aws.iam.Policy(
+            f"{name}-scheduler-decrypt-policy",
+            description=f"Decrypt the {schedule_name} schedule only",
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "DecryptThisSchedule",
+                            "Effect": "Allow",
+                            "Action": ["kms:Decrypt"],
+                            "Resource": [args.data_key_arn],
+                            "Condition": {"StringEquals": {SCHEDULE_CONTEXT: schedule_arn}},
+                        }
+                    ],
+                }
+            ),
+            tags=tags,
+            opts=child,
+        )
+        decrypt_attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-scheduler-decrypt-attach", role=scheduler_role.name, policy_arn=decrypt_policy.arn, opts=child
         )
         self.schedule = aws.scheduler.Schedule(
             f"{name}-poller-schedule",
@@ -519,7 +536,7 @@ class Notifications(pulumi.ComponentResource):
                 # A missed minute is picked up by the next one; never pile up retries.
                 retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_retry_attempts=0),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment, decrypt_attachment]),
         )
         self._declare_flows(scheduler_role.arn, neptune_resource, endpoint_arns)
         self.register_outputs(

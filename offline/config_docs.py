@@ -72,7 +72,6 @@ DESCRIPTIONS: Mapping[str, str] = {
     "graphDb.engineVersion": "Pinned Neptune engine version (1.2.0.0 or later); the parameter-group family follows it.",
     "graphDb.instanceClass": "Instance class, or `db.serverless` together with `serverless`.",
     "graphDb.instanceCount": "Instances, each pinned to its own AZ (at most `network.azCount`); the first is the writer.",
-    "graphDb.requireMultiAz": "Refuse fewer than 2 instances, so an AZ failure fails over.",
     "graphDb.serverless": "Serverless v2 capacity range `{minCapacity, maxCapacity}` in NCUs (1-128, steps of 0.5), or null.",
     "graphDb.serverless.minCapacity": "Lowest serverless capacity in NCUs.",
     "graphDb.serverless.maxCapacity": "Highest serverless capacity in NCUs.",

@@ -27,11 +27,6 @@ CASES = [
         id="more-instances-than-azs",
     ),
     pytest.param(
-        dev_config_with("graphDb", instanceCount=1, requireMultiAz=True),
-        "social-backend:graphDb.instanceCount: must be at least 2 when require_multi_az is set, got 1",
-        id="multi-az-needs-two",
-    ),
-    pytest.param(
         dev_config_with("network", cidrBlock="10.40.0.0/33"),
         "social-backend:network.cidrBlock: must be an IPv4 CIDR block",
         id="malformed-cidr",
@@ -92,8 +87,8 @@ CASES = [
         id="wrong-type",
     ),
     pytest.param(
-        dev_config_with("graphDb", requireMultiAz="yes"),
-        "social-backend:graphDb.requireMultiAz: must be true or false",
+        dev_config_with("graphDb", deletionProtection="yes"),
+        "social-backend:graphDb.deletionProtection: must be true or false",
         id="wrong-bool",
     ),
     pytest.param(
@@ -211,7 +206,7 @@ def test_every_allowed_log_retention_is_accepted() -> None:
 
 def test_defaults_are_the_secure_choice() -> None:
     graph = GraphDatabaseSettings()
-    assert graph.deletion_protection and graph.final_snapshot and graph.protect and graph.require_multi_az
+    assert graph.deletion_protection and graph.final_snapshot and graph.protect
     assert graph.instance_count >= 2 and graph.backup_retention_days >= 7
     assert NetworkSettings().flow_log_retention_days >= 365
     assert KeysArgs.__dataclass_fields__["protect"].default is True

@@ -218,3 +218,67 @@ def admit_only_this_account(stack: Stack, cfg: Settings) -> Iterator[StackFindin
             continue
         for prop in POLICY_DOCUMENTS[res.type]:
             yield from guarded(res, lambda res=res, prop=prop: _document_findings(boundary, res, prop))
+
+
+#: Policies whose service principals other rules judge: key policies (kms-key-policy-service-principals-scoped),
+#: trust policies (service-trust-conditions-are-sent: a service assumes a role in the caller's name).
+_SERVICE_JUDGED_ELSEWHERE = frozenset(
+    {"aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey", "aws:kms/keyPolicy:KeyPolicy", "aws:iam/role:Role"}
+)
+
+
+def _service_findings(boundary: Boundary, res: Res, prop: str) -> Iterator[str]:
+    try:
+        document = iamdoc.parse(res.req(prop), prop)
+    except iamdoc.DocumentError as error:
+        yield f"{res.label}: {error}"
+        return
+    for index, statement in enumerate(iamdoc.statements(document)):
+        services = statement.principals_of("Service")
+        if not statement.allows or not services or boundary.pins(statement):
+            continue
+        yield (
+            f"{res.label}: {prop} statement {statement.sid or '#' + str(index + 1)} admits {', '.join(services)} "
+            "for any account's resources: add aws:SourceArn (a resource of this stack) or aws:SourceAccount "
+            "(this account)"
+        )
+
+
+@stack_rule(
+    "resource-policies-service-principals-pinned",
+    pack=SECURITY,
+    description=(
+        "A resource policy (S3, SQS, SNS, Secrets Manager, CloudWatch Logs, EventBridge, API Gateway ...) that "
+        "admits an AWS service principal pins it with aws:SourceArn of this stack's resource, aws:SourceAccount "
+        "of this account or aws:SourceOrgID of this organization, so the service cannot be used as a confused "
+        "deputy by another account (key and trust policies have rules of their own)."
+    ),
+    severity="high",
+    remediation=(
+        "Add a StringEquals aws:SourceAccount condition on this account, or an ArnLike/ArnEquals aws:SourceArn "
+        "condition naming the resource of this stack that calls (the alarm, trail, topic, distribution ...)."
+    ),
+    category="least-privilege",
+    rows=[],
+    params=[
+        Param(
+            "accountIds",
+            {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{12}$"}},
+            [],
+            "this stack's account id(s); empty: the account in the ARNs of the stack's own resources",
+        ),
+        Param(
+            "organizationIds",
+            {"type": "array", "items": {"type": "string"}},
+            [],
+            "AWS Organizations ids that count as this organization (aws:SourceOrgID)",
+        ),
+    ],
+    doc_title="The confused deputy problem - AWS Identity and Access Management",
+    doc_url="https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
+)
+def service_principals_pinned(stack: Stack, cfg: Settings) -> Iterator[StackFinding]:
+    boundary = Boundary(stack, cfg)
+    for res in stack.of(*(t for t in POLICY_DOCUMENTS if t not in _SERVICE_JUDGED_ELSEWHERE)):
+        for prop in POLICY_DOCUMENTS[res.type]:
+            yield from guarded(res, lambda res=res, prop=prop: _service_findings(boundary, res, prop))

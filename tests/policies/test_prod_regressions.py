@@ -53,16 +53,25 @@ def _one(resources: list[dict[str, Any]], res_type: str, name: str) -> dict[str,
     return found
 
 
-def test_counting_firewall(tmp_path: Path) -> None:
-    stack_file = tmp_path / "Pulumi.prod.yaml"
+def _check_prod_config(tmp_path: Path, old: str, new: str) -> set[str]:
+    """Run the program with prod's stack file changed in one place (``--stack-file``)."""
     text = (REPO_ROOT / "Pulumi.prod.yaml").read_text()
-    counting = text.replace(
-        "social-backend:webFirewall:\n    action: BLOCK", "social-backend:webFirewall:\n    action: COUNT"
-    )
-    assert counting != text
-    stack_file.write_text(counting)
+    changed = text.replace(old, new)
+    assert changed != text, f"{old!r} is not in Pulumi.prod.yaml"
+    stack_file = tmp_path / "Pulumi.prod.yaml"
+    stack_file.write_text(changed)
     args = ["--program", str(REPO_ROOT), "--stack", "prod", "--stack-file", str(stack_file), "--format", "json"]
-    assert "wafv2-acl-blocks" in _violations(*run_checker(args))
+    return _violations(*run_checker(args))
+
+
+def test_counting_firewall(tmp_path: Path) -> None:
+    webfirewall = "social-backend:webFirewall:\n    action: "
+    assert "wafv2-acl-blocks" in _check_prod_config(tmp_path, webfirewall + "BLOCK", webfirewall + "COUNT")
+
+
+def test_single_instance_graph_database(tmp_path: Path) -> None:
+    """graphDb.requireMultiAz is gone: prod's multi-AZ requirement is its pack config's, not the program's."""
+    assert "neptune-multi-az-instances" in _check_prod_config(tmp_path, "instanceCount: 2", "instanceCount: 1")
 
 
 def test_foreign_account_principal(tmp_path: Path, prod_state: State) -> None:

@@ -154,3 +154,64 @@ def test_account_unknown_at_preview_fails_closed() -> None:
     assert validate_stack(POLICY, [res]) == []
     found = [f for f in validate_stack("preview-unknown-security-inputs", [res]) if f.message.startswith(f"{POLICY}:")]
     assert found and "cannot be verified" in found[0].message
+
+
+# -- resource-policies-service-principals-pinned ------------------------------------------------
+
+PINNED = "resource-policies-service-principals-pinned"
+
+
+def service_judged(*resources: R) -> list[str]:
+    return [f.message for f in validate_stack(PINNED, [topic(), *resources])]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        {"ArnLike": {"aws:SourceArn": ALARM_ARN}},
+        {"ArnEquals": {"aws:SourceArn": TOPIC_ARN}},
+    ],
+)
+def test_service_principal_pinned_to_this_stack(condition: dict[str, Any]) -> None:
+    res = R("aws:sqs/queuePolicy:QueuePolicy", "p", {"policy": doc(allow({"Service": "sns.amazonaws.com"}, condition))})
+    assert service_judged(res) == []
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        None,
+        {"StringEquals": {"aws:SourceAccount": OTHER}},
+        {"ArnLike": {"aws:SourceArn": "arn:aws:sns:eu-west-1:*:*"}},
+        {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}},
+    ],
+)
+def test_service_principal_any_account_is_a_confused_deputy(condition: dict[str, Any] | None) -> None:
+    for res_type in (
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "aws:sns/topicPolicy:TopicPolicy",
+        "aws:s3/bucketPolicy:BucketPolicy",
+    ):
+        res = R(res_type, "p", {"policy": doc(allow({"Service": "events.amazonaws.com"}, condition))})
+        (message,) = service_judged(res)
+        assert "events.amazonaws.com" in message
+
+
+def test_key_and_trust_policies_are_judged_by_their_own_rules() -> None:
+    trust = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    key = allow({"Service": "logs.amazonaws.com"})
+    assert service_judged(R("aws:iam/role:Role", "r", {"assumeRolePolicy": doc(trust)})) == []
+    assert service_judged(R("aws:kms/key:Key", "k", {"policy": doc(key)})) == []
+
+
+def test_service_rule_missing_and_unknown() -> None:
+    assert service_judged(R("aws:sqs/queuePolicy:QueuePolicy", "p", {})) == []
+    unknown = R("aws:sqs/queuePolicy:QueuePolicy", "p", {"policy": UNKNOWN})
+    assert service_judged(unknown) == []
+    found = [
+        f
+        for f in validate_stack("preview-unknown-security-inputs", [topic(), unknown])
+        if f.message.startswith(f"{PINNED}:")
+    ]
+    assert found and "cannot be verified" in found[0].message

@@ -57,8 +57,12 @@ def test_action_follows_config(run: ProgramRun, config: dict[str, Any]) -> None:
 def test_blocks_where_the_stack_must_block(stack: str, run: ProgramRun) -> None:
     """Whether the firewall must block is the stack's security pack config (wafv2-acl-blocks requireBlocking)."""
     _, required = load(stack).requirement("wafv2-acl-blocks")
-    actions = [{"block": {}}] if required["requireBlocking"] else [{"block": {}}, {"count": {}}]
-    overrides = [{"none": {}}] if required["requireBlocking"] else [{"none": {}}, {"count": {}}]
+    actions: list[dict[str, object]] = (
+        [{"block": {}}] if required["requireBlocking"] else [{"block": {}}, {"count": {}}]
+    )
+    overrides: list[dict[str, object]] = (
+        [{"none": {}}] if required["requireBlocking"] else [{"none": {}}, {"count": {}}]
+    )
     for rule in run.one(ACL, "firewall-acl").inputs["rules"]:
         assert rule.get("action", actions[0]) in actions
         assert rule.get("overrideAction", overrides[0]) in overrides

@@ -13,6 +13,7 @@ Only positive, non-``IfExists`` operators pin: a missing key never satisfies the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from policies import iamdoc
 from policies.core import (
@@ -191,7 +192,7 @@ def _permission_findings(boundary: Boundary, res: Res) -> Iterator[str]:
         "this account, aws:PrincipalOrgID on this organization, or aws:SourceArn of this stack's resource."
     ),
     category="least-privilege",
-    rows=[112],
+    rows=[112, 134],
     checkov=["CKV_AWS_385"],
     params=[
         Param(
@@ -214,10 +215,10 @@ def admit_only_this_account(stack: Stack, cfg: Settings) -> Iterator[StackFindin
     boundary = Boundary(stack, cfg)
     for res in stack.of(*POLICY_DOCUMENTS, LAMBDA_PERMISSION):
         if res.type == LAMBDA_PERMISSION:
-            yield from guarded(res, lambda res=res: _permission_findings(boundary, res))
+            yield from guarded(res, partial(_permission_findings, boundary, res))
             continue
         for prop in POLICY_DOCUMENTS[res.type]:
-            yield from guarded(res, lambda res=res, prop=prop: _document_findings(boundary, res, prop))
+            yield from guarded(res, partial(_document_findings, boundary, res, prop))
 
 
 #: Policies whose service principals other rules judge: key policies (kms-key-policy-service-principals-scoped),
@@ -260,6 +261,7 @@ def _service_findings(boundary: Boundary, res: Res, prop: str) -> Iterator[str]:
     ),
     category="least-privilege",
     rows=[],
+    other=["aws-iam:confused-deputy"],
     params=[
         Param(
             "accountIds",
@@ -281,4 +283,4 @@ def service_principals_pinned(stack: Stack, cfg: Settings) -> Iterator[StackFind
     boundary = Boundary(stack, cfg)
     for res in stack.of(*(t for t in POLICY_DOCUMENTS if t not in _SERVICE_JUDGED_ELSEWHERE)):
         for prop in POLICY_DOCUMENTS[res.type]:
-            yield from guarded(res, lambda res=res, prop=prop: _service_findings(boundary, res, prop))
+            yield from guarded(res, partial(_service_findings, boundary, res, prop))

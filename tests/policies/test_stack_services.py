@@ -137,7 +137,7 @@ class TestWorkloadRoles:
         )
 
         def flow_log_stack(resource: str) -> list[R]:
-            statement = {"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": resource}
+            statement: dict[str, object] = {"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": resource}
             return [
                 R("aws:cloudwatch/logGroup:LogGroup", "flow-logs", {"name": "vpc-flow-logs-abc"}),
                 R(ROLE, "flow-log-role", {"assumeRolePolicy": trust}),

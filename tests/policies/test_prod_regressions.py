@@ -121,3 +121,54 @@ def test_internet_gateway_in_the_isolated_vpc(tmp_path: Path, prod_state: State)
         )
 
     assert "vpc-isolated-no-internet-path" in _check_mutated(tmp_path, prod_state, attach_gateway)
+
+
+def _edit_document(
+    resources: list[dict[str, Any]], res_type: str, name: str, prop: str, edit: Callable[[Any], None]
+) -> None:
+    resource = _one(resources, res_type, name)
+    document = json.loads(resource["inputs"][prop])
+    edit(document)
+    resource["inputs"][prop] = json.dumps(document)
+
+
+def _trust_any_principal_of_the_account(document: Any) -> None:
+    document["Statement"][0]["Principal"] = {"AWS": "arn:aws:iam::123456789012:root"}
+    document["Statement"][0].pop("Condition", None)
+
+
+def _key_administration_to_a_role(document: Any) -> None:
+    document["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:role/any-workload"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    )
+
+
+#: The further one-line regressions issue 12 asked to look for: each passed every pack on main.
+MORE_REGRESSIONS: dict[str, Callable[[list[dict[str, Any]]], None]] = {
+    "resource-policies-service-principals-pinned": lambda rs: _edit_document(
+        rs,
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "observability-delivery-dlq-policy",
+        "policy",
+        lambda d: d["Statement"][0].pop("Condition"),
+    ),
+    "iam-role-trust-specific": lambda rs: _edit_document(
+        rs, "aws:iam/role:Role", "notifications-scheduler-role", "assumeRolePolicy", _trust_any_principal_of_the_account
+    ),
+    "kms-key-administration-by-account-only": lambda rs: _edit_document(
+        rs, "aws:kms/key:Key", "keys-data", "policy", _key_administration_to_a_role
+    ),
+    "scheduler-schedule-cmk": lambda rs: _one(rs, "aws:scheduler/schedule:Schedule", "notifications-poller-schedule")[
+        "inputs"
+    ].pop("kmsKeyArn"),
+}
+
+
+@pytest.mark.parametrize("policy", sorted(MORE_REGRESSIONS))
+def test_more_one_line_regressions(policy: str, tmp_path: Path, prod_state: State) -> None:
+    assert policy in _check_mutated(tmp_path, prod_state, MORE_REGRESSIONS[policy])

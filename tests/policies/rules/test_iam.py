@@ -201,6 +201,21 @@ CASES: list[Case] = [
                     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:*"}
                 )
             },
+            # every principal of an account (its root, or the bare id) without aws:PrincipalArn
+            {
+                "assumeRolePolicy": policy_doc(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                        "Action": "sts:AssumeRole",
+                    }
+                )
+            },
+            {
+                "assumeRolePolicy": policy_doc(
+                    {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}
+                )
+            },
         ),
         missing=("assumeRolePolicy",),
         unknown=("assumeRolePolicy",),
@@ -245,3 +260,19 @@ def test_case(case: Case) -> None:
 @pytest.mark.parametrize(("policy", "res_type"), ALWAYS_VIOLATING)
 def test_type_is_itself_a_violation(policy: str, res_type: str) -> None:
     assert validate_resource(policy, res_type, {}), f"{policy} accepted a {res_type}"
+
+
+def test_account_root_trust_pinned_to_a_named_principal_passes() -> None:
+    pinned = policy_doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/deployer"}},
+        }
+    )
+    assert validate_resource("iam-role-trust-specific", ROLE, {"assumeRolePolicy": pinned}) == []
+    role = policy_doc(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/deployer"}, "Action": "sts:AssumeRole"}
+    )
+    assert validate_resource("iam-role-trust-specific", ROLE, {"assumeRolePolicy": role}) == []

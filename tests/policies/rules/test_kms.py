@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.policies.conftest import Case, check_case
+from tests.policies.conftest import Case, check_case, validate_resource
 
 KEY = "aws:kms/key:Key"
 
@@ -50,6 +50,58 @@ UNSCOPED_SERVICE_POLICY = json.dumps(
 )
 
 CASES: list[Case] = [
+    Case(
+        "kms-key-administration-by-account-only",
+        KEY,
+        {"policy": KEY_POLICY_DOC},
+        bad=(
+            # a workload role, or a service, given the key's administration
+            {
+                "policy": json.dumps(
+                    {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"AWS": "arn:aws:iam::123456789012:role/app"},
+                                "Action": "kms:*",
+                                "Resource": "*",
+                            }
+                        ]
+                    }
+                )
+            },
+            {
+                "policy": json.dumps(
+                    {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
+                                "Action": ["kms:Decrypt", "kms:PutKeyPolicy"],
+                                "Resource": "*",
+                            }
+                        ]
+                    }
+                )
+            },
+            {
+                "policy": json.dumps(
+                    {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"AWS": "arn:aws:iam::123456789012:role/app"},
+                                "Action": "kms:Schedule*",
+                                "Resource": "*",
+                            }
+                        ]
+                    }
+                )
+            },
+        ),
+        optional=("policy",),
+        unknown=("policy",),
+    ),
     Case(
         "kms-key-rotation",
         KEY,
@@ -119,3 +171,22 @@ CASES: list[Case] = [
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_case(case: Case) -> None:
     check_case(case)
+
+
+def test_configured_key_administrators_may_administer() -> None:
+    admin = json.dumps(
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::123456789012:role/key-admins"},
+                    "Action": ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+                    "Resource": "*",
+                }
+            ]
+        }
+    )
+    rule = "kms-key-administration-by-account-only"
+    assert validate_resource(rule, KEY, {"policy": admin})
+    config = {"keyAdministrators": ["arn:aws:iam::123456789012:role/key-*"]}
+    assert validate_resource(rule, KEY, {"policy": admin}, config=config) == []

@@ -12,7 +12,9 @@ from policies.core import (
     Settings,
     Stack,
     StackFinding,
+    UnknownInput,
     guarded,
+    is_unknown,
     resource_rule,
     stack_rule,
 )
@@ -296,3 +298,38 @@ def acl_blocks(r: Res, cfg: Settings) -> Iterator[str]:
                 )
     if KNOWN_BAD_INPUTS not in managed_groups(r):
         yield f"{r.label}: the {KNOWN_BAD_INPUTS} group (Log4j, CVE-2021-44228) is not among the blocking rules"
+
+
+@resource_rule(
+    "wafv2-rate-limit-bounded",
+    pack=SECURITY,
+    types=[WEB_ACL],
+    description=(
+        "Every rate-based rule limits a client to at most maximumRateLimit requests per evaluation window "
+        "(policy config; 2000 by default): a limit raised to the service maximum blocks nothing."
+    ),
+    severity="medium",
+    remediation="Lower the stack's webFirewall.rateLimit, or raise maximumRateLimit in its security pack config.",
+    category="network",
+    rows=[21],
+    params=[
+        Param(
+            "maximumRateLimit",
+            {"type": "integer", "minimum": 10},
+            2000,
+            "the highest per-client request limit a rate-based rule may set",
+        )
+    ],
+    doc_title="Rate-based rule high-level settings in AWS WAF",
+    doc_url="https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html",
+)
+def rate_limit_bounded(r: Res, cfg: Settings) -> Iterator[str]:
+    for rule in r.items("rules"):
+        rate = ((rule or {}).get("statement") or {}).get("rateBasedStatement")
+        if not isinstance(rate, dict):
+            continue
+        limit = rate.get("limit")
+        if is_unknown(limit):
+            raise UnknownInput(f"rules.{(rule or {}).get('name')}.rateBasedStatement.limit", limit)
+        if not isinstance(limit, int | float) or limit > cfg["maximumRateLimit"]:
+            yield f"{r.label}: rule {(rule or {}).get('name')!r} allows {limit} requests per window (at most {cfg['maximumRateLimit']})"

@@ -148,6 +148,12 @@ def _key_administration_to_a_role(document: Any) -> None:
     )
 
 
+def _raise_rate_limit(acl: dict[str, Any]) -> None:
+    for rule in acl["inputs"]["rules"]:
+        if "rateBasedStatement" in rule["statement"]:
+            rule["statement"]["rateBasedStatement"]["limit"] = 2_000_000_000  # the service maximum
+
+
 #: The further one-line regressions issue 12 asked to look for: each passed every pack on main.
 MORE_REGRESSIONS: dict[str, Callable[[list[dict[str, Any]]], None]] = {
     "resource-policies-service-principals-pinned": lambda rs: _edit_document(
@@ -163,6 +169,7 @@ MORE_REGRESSIONS: dict[str, Callable[[list[dict[str, Any]]], None]] = {
     "kms-key-administration-by-account-only": lambda rs: _edit_document(
         rs, "aws:kms/key:Key", "keys-data", "policy", _key_administration_to_a_role
     ),
+    "wafv2-rate-limit-bounded": lambda rs: _raise_rate_limit(_one(rs, "aws:wafv2/webAcl:WebAcl", "firewall-acl")),
     "scheduler-schedule-cmk": lambda rs: _one(rs, "aws:scheduler/schedule:Schedule", "notifications-poller-schedule")[
         "inputs"
     ].pop("kmsKeyArn"),

@@ -33,6 +33,18 @@ ACL_OK = {
 }
 
 CASES: list[Case] = [
+    Case(
+        "wafv2-rate-limit-bounded",
+        ACL,
+        ACL_OK,
+        bad=(
+            # the service maximum: a rate rule that never fires
+            {"rules.0.statement.rateBasedStatement.limit": 2_000_000_000},
+            {"rules.0.statement.rateBasedStatement.limit": 2001},
+        ),
+        optional=("rules",),
+        unknown=("rules.0.statement.rateBasedStatement.limit",),
+    ),
     Case("wafv2-acl-has-rules", ACL, ACL_OK, bad=({"rules": []},), missing=("rules",), unknown=("rules",)),
     Case(
         "wafv2-metrics-enabled",
@@ -118,3 +130,9 @@ def test_stack_configs_decide_blocking() -> None:
         rule_ = next(r for r in all_rules() if r.name == "wafv2-acl-blocks")
         assert config.config_for(rule_).get("requireBlocking", True) is required
         assert config.level(rule_) == "mandatory"
+
+
+def test_rate_limit_bound_is_the_stack_config() -> None:
+    raised = apply(ACL_OK, {"rules.0.statement.rateBasedStatement.limit": 5000})
+    assert validate_resource("wafv2-rate-limit-bounded", ACL, raised)
+    assert validate_resource("wafv2-rate-limit-bounded", ACL, raised, config={"maximumRateLimit": 5000}) == []

@@ -27,11 +27,14 @@ from shared.environment import (
 
 from components.context import DeploymentContext
 from components.python_function import LAYERS_ROOT, PythonFunction, PythonFunctionArgs, VpcPlacement
+from components.secure_queue import DEAD_LETTER_RETENTION_SECONDS, QueueSpec, secure_queue
 from components.validation import ArgsError, require_int_range, require_log_retention, require_non_empty
 from offline.flows.model import Flow, declare
 
 #: SQS guidance for Lambda event sources: visibility timeout at least 6x the function timeout.
 VISIBILITY_FACTOR = 6
+#: The TLS statement's Sid on the events queues (deployed before the queue construct's own).
+LEGACY_TLS_SID = "DenyWithoutTls"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,64 +149,38 @@ class Notifications(pulumi.ComponentResource):
         tags = dict(args.tags)
 
         # -- queue ------------------------------------------------------------------
-        self.dead_letter_queue = aws.sqs.Queue(
-            f"{name}-events-dlq",
-            name=f"{ctx.prefix}-events-dlq.fifo",
-            fifo_queue=True,
-            content_based_deduplication=False,
-            kms_master_key_id=args.data_key_arn,
-            kms_data_key_reuse_period_seconds=300,
-            message_retention_seconds=14 * 24 * 3600,
-            tags=tags,
-            opts=child,
-        )
-        self.queue = aws.sqs.Queue(
-            f"{name}-events",
-            name=f"{ctx.prefix}-events.fifo",
-            fifo_queue=True,
-            # Deduplication by the explicit id from the stream position, never by content.
-            content_based_deduplication=False,
-            deduplication_scope="messageGroup",
-            fifo_throughput_limit="perMessageGroupId",
-            kms_master_key_id=args.data_key_arn,
-            kms_data_key_reuse_period_seconds=300,
-            message_retention_seconds=settings.message_retention_days * 24 * 3600,
-            visibility_timeout_seconds=VISIBILITY_FACTOR * settings.notifier_timeout_seconds,
-            redrive_policy=pulumi.Output.json_dumps(
-                {"deadLetterTargetArn": self.dead_letter_queue.arn, "maxReceiveCount": settings.max_receive_count}
+        # The policies' names and TLS Sid are the ones deployed before the queue construct.
+        dead_letter = secure_queue(
+            QueueSpec(
+                resource_name=f"{name}-events-dlq",
+                queue_name=f"{ctx.prefix}-events-dlq.fifo",
+                fifo=True,
+                kms_key_arn=args.data_key_arn,
+                retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+                policy_resource_name=f"{name}-events-dlq-tls",
+                tls_sid=LEGACY_TLS_SID,
+                tags=tags,
             ),
-            tags=tags,
-            opts=child,
+            self,
         )
-        aws.sqs.RedriveAllowPolicy(
-            f"{name}-events-dlq-allow",
-            queue_url=self.dead_letter_queue.url,
-            redrive_allow_policy=pulumi.Output.json_dumps(
-                {"redrivePermission": "byQueue", "sourceQueueArns": [self.queue.arn]}
+        events = secure_queue(
+            QueueSpec(
+                resource_name=f"{name}-events",
+                queue_name=f"{ctx.prefix}-events.fifo",
+                fifo=True,
+                per_message_group=True,
+                kms_key_arn=args.data_key_arn,
+                retention_seconds=settings.message_retention_days * 24 * 3600,
+                visibility_timeout_seconds=VISIBILITY_FACTOR * settings.notifier_timeout_seconds,
+                dead_letter=dead_letter,
+                max_receive_count=settings.max_receive_count,
+                policy_resource_name=f"{name}-events-tls",
+                tls_sid=LEGACY_TLS_SID,
+                tags=tags,
             ),
-            opts=child,
+            self,
         )
-        for role, queue in (("events", self.queue), ("events-dlq", self.dead_letter_queue)):
-            aws.sqs.QueuePolicy(
-                f"{name}-{role}-tls",
-                queue_url=queue.url,
-                policy=pulumi.Output.json_dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "DenyWithoutTls",
-                                "Effect": "Deny",
-                                "Principal": "*",
-                                "Action": "sqs:*",
-                                "Resource": queue.arn,
-                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                            }
-                        ],
-                    }
-                ),
-                opts=child,
-            )
+        self.queue, self.dead_letter_queue = events.queue, dead_letter.queue
 
         # -- tables -----------------------------------------------------------------
         self.checkpoint_table = self._table(name, "stream-checkpoint", [("id", "S")], hash_key="id")

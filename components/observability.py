@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from components.context import DeploymentContext
 from components.keys import account_root_statement, logs_statement
+from components.secure_queue import DEAD_LETTER_RETENTION_SECONDS, QueueSpec, ServiceSender, secure_queue
 from components.secure_topic import TopicSpec, secure_topic
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
@@ -459,49 +460,24 @@ class Observability(pulumi.ComponentResource):
         ).topic
         # Notifications a subscriber could not take are kept, not lost. SNS requires a
         # subscription's dead-letter queue in the subscription's region.
-        dead_letter_queue = aws.sqs.Queue(
-            f"{name}-delivery-dlq{suffix}",
-            name=f"{topic_name}-delivery-dlq" if region is not None else f"{ctx.prefix}-alarm-delivery-dlq",
-            region=region,
-            kms_master_key_id=key_arn,
-            kms_data_key_reuse_period_seconds=300,
-            message_retention_seconds=14 * 24 * 3600,
-            tags=dict(args.tags),
-            opts=child,
-        )
-        aws.sqs.QueuePolicy(
-            f"{name}-delivery-dlq{suffix}-policy",
-            queue_url=dead_letter_queue.id,
-            region=region,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AllowTheAlarmTopic",
-                            "Effect": "Allow",
-                            "Principal": {"Service": ctx.service_principal("sns")},
-                            "Action": "sqs:SendMessage",
-                            "Resource": dead_letter_queue.arn,
-                            "Condition": {
-                                "ArnEquals": {
-                                    "aws:SourceArn": f"arn:{ctx.partition}:sns:{where}:{ctx.account_id}:{topic_name}"
-                                }
-                            },
-                        },
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "sqs:*",
-                            "Resource": dead_letter_queue.arn,
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
-                    ],
-                }
+        dead_letter_queue = secure_queue(
+            QueueSpec(
+                resource_name=f"{name}-delivery-dlq{suffix}",
+                queue_name=f"{topic_name}-delivery-dlq" if region is not None else f"{ctx.prefix}-alarm-delivery-dlq",
+                region=region,
+                kms_key_arn=key_arn,
+                retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+                senders=[
+                    ServiceSender(
+                        sid="AllowTheAlarmTopic",
+                        service_principal=ctx.service_principal("sns"),
+                        source_arn=f"arn:{ctx.partition}:sns:{where}:{ctx.account_id}:{topic_name}",
+                    )
+                ],
+                tags=args.tags,
             ),
-            opts=child,
-        )
+            self,
+        ).queue
         redrive = pulumi.Output.json_dumps({"deadLetterTargetArn": dead_letter_queue.arn})
         for protocol, endpoints in (("email", args.settings.email_endpoints), ("https", args.settings.https_endpoints)):
             for index, endpoint in enumerate(endpoints):

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
+from components.log_group import LogGroupSpec, log_group
 from components.validation import ArgsError, require_int_range, require_log_retention
 
 NEPTUNE_PORT = 8182
@@ -226,13 +227,15 @@ class GraphDatabase(pulumi.ComponentResource):
             opts=child,
         )
         # Declared so retention and KMS apply; Neptune would otherwise create it bare.
-        audit_log_group = aws.cloudwatch.LogGroup(
-            f"{name}-audit-logs",
-            name=f"/aws/neptune/{self.cluster_identifier}/audit",
-            retention_in_days=settings.audit_log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            tags=dict(args.tags),
-            opts=child,
+        audit_log_group = log_group(
+            LogGroupSpec(
+                resource_name=f"{name}-audit-logs",
+                group_name=f"/aws/neptune/{self.cluster_identifier}/audit",
+                retention_days=settings.audit_log_retention_days,
+                kms_key_arn=args.logs_key_arn,
+                tags=args.tags,
+            ),
+            self,
         )
 
         self.cluster = aws.neptune.Cluster(

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
+from components.log_group import LogGroupSpec, log_group
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
 
@@ -159,15 +160,17 @@ class WebFirewall(pulumi.ComponentResource):
         )
 
         log_region = region or ctx.region
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            # WAF delivers only to log groups whose name starts with aws-waf-logs-.
-            name=f"aws-waf-logs-{ctx.prefix}-{scope}",
-            retention_in_days=settings.log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            region=region,
-            tags=dict(args.tags),
-            opts=child,
+        self.log_group = log_group(
+            LogGroupSpec(
+                resource_name=f"{name}-logs",
+                # WAF delivers only to log groups whose name starts with aws-waf-logs-.
+                group_name=f"aws-waf-logs-{ctx.prefix}-{scope}",
+                retention_days=settings.log_retention_days,
+                kms_key_arn=args.logs_key_arn,
+                region=region,
+                tags=args.tags,
+            ),
+            self,
         )
         # Declared on the group itself, so WAF's log delivery gets exactly this group of this
         # account, rather than an account-wide policy (10 per region) created on first use.

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.keys import account_root_statement, logs_statement
+from components.keys import KeySpec, customer_key, logs_statement
 from components.secure_queue import DEAD_LETTER_RETENTION_SECONDS, QueueSpec, ServiceSender, secure_queue
 from components.secure_topic import TopicSpec, secure_topic
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
@@ -550,55 +550,45 @@ class Observability(pulumi.ComponentResource):
         args, ctx = self._args, self._args.context
         suffix = ctx.dns_suffix
         log_groups = f"arn:{ctx.partition}:logs:{EDGE_REGION}:{ctx.account_id}:log-group:sns/{EDGE_REGION}/{ctx.account_id}/{topic_name}*"
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                account_root_statement(ctx),
-                {
-                    # Alarms publish to the encrypted topic; SNS uses the key on their behalf.
-                    "Sid": "AllowCloudWatchAlarmsThroughSns",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ctx.service_principal("cloudwatch")},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"kms:ViaService": f"sns.{EDGE_REGION}.{suffix}"}},
+        statements = [
+            {
+                # Alarms publish to the encrypted topic; SNS uses the key on their behalf.
+                "Sid": "AllowCloudWatchAlarmsThroughSns",
+                "Effect": "Allow",
+                "Principal": {"Service": ctx.service_principal("cloudwatch")},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": f"sns.{EDGE_REGION}.{suffix}"}},
+            },
+            {
+                # SNS moves undeliverable notifications into the encrypted dead-letter queue.
+                "Sid": "AllowSnsForTheEdgeAlarmTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": ctx.service_principal("sns")},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {
+                        "aws:SourceArn": f"arn:{ctx.partition}:sns:{EDGE_REGION}:{ctx.account_id}:{topic_name}"
+                    }
                 },
-                {
-                    # SNS moves undeliverable notifications into the encrypted dead-letter queue.
-                    "Sid": "AllowSnsForTheEdgeAlarmTopic",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ctx.service_principal("sns")},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnEquals": {
-                            "aws:SourceArn": f"arn:{ctx.partition}:sns:{EDGE_REGION}:{ctx.account_id}:{topic_name}"
-                        }
-                    },
-                },
-                logs_statement(ctx, EDGE_REGION, log_groups, sid="AllowCloudWatchLogsForTheTopicsDeliveryLogs"),
-            ],
-        }
-        key = aws.kms.Key(
+            },
+            logs_statement(ctx, EDGE_REGION, log_groups, sid="AllowCloudWatchLogsForTheTopicsDeliveryLogs"),
+        ]
+        return customer_key(
             f"{self._name}-edge-alarm-key",
-            description=f"{ctx.prefix}: the {EDGE_REGION} alarm topic, its dead-letter queue and delivery logs",
-            region=EDGE_REGION,
-            enable_key_rotation=True,
-            deletion_window_in_days=args.edge_key_deletion_window_days,
-            is_enabled=True,
-            bypass_policy_lockout_safety_check=False,
-            policy=pulumi.Output.json_dumps(policy),
-            tags={**args.tags, "Name": f"{ctx.prefix}-edge-alarms"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.edge_key_protect),
+            KeySpec(
+                role="edge-alarms",
+                description=f"the {EDGE_REGION} alarm topic, its dead-letter queue and delivery logs",
+                region=EDGE_REGION,
+                deletion_window_days=args.edge_key_deletion_window_days,
+                policy_statements=statements,
+                protect=args.edge_key_protect,
+                tags=args.tags,
+            ),
+            ctx,
+            self,
         )
-        aws.kms.Alias(
-            f"{self._name}-edge-alarm-key-alias",
-            name=f"alias/{ctx.prefix}-edge-alarms",
-            target_key_id=key.key_id,
-            region=EDGE_REGION,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return key
 
     # -- one alarm ---------------------------------------------------------------------
     def _alarm(

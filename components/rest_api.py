@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from components.context import DeploymentContext
 from components.log_group import LogGroupSpec, log_group
 from components.validation import ArgsError, require_int_range, require_log_retention
+from components.web_firewall import associate_web_acl
 from offline.flows.model import Flow, declare
 
 STAGE_NAME = re.compile(r"^[a-zA-Z0-9_]{1,64}$")
@@ -282,12 +283,7 @@ class RestApi(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.wafv2.WebAclAssociation(
-            f"{name}-waf-association",
-            resource_arn=self.stage.arn,
-            web_acl_arn=args.web_acl_arn,
-            opts=child,
-        )
+        associate_web_acl(f"{name}-waf-association", self.stage.arn, args.web_acl_arn, parent=self)
         aws.lambda_.Permission(
             f"{name}-upload-url-invoke",
             action="lambda:InvokeFunction",

@@ -234,11 +234,28 @@ class WebFirewall(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery_policy]),
         )
         for index, resource_arn in enumerate(args.resource_arns):
-            aws.wafv2.WebAclAssociation(
-                f"{name}-association-{index}",
-                resource_arn=resource_arn,
-                web_acl_arn=self.web_acl.arn,
-                region=region,
-                opts=child,
-            )
+            associate_web_acl(f"{name}-association-{index}", resource_arn, self.web_acl.arn, parent=self, region=region)
         self.register_outputs({"webAclArn": self.web_acl.arn})
+
+
+def associate_web_acl(
+    resource_name: str,
+    resource_arn: pulumi.Input[str],
+    web_acl_arn: pulumi.Input[str],
+    *,
+    parent: pulumi.Resource,
+    region: str | None = None,
+) -> aws.wafv2.WebAclAssociation:
+    """The one place a regional resource (AppSync API, API Gateway stage) is put behind a
+    web ACL: ``WebFirewall`` for the resources it is given, and a component whose resource
+    is created after the firewall (the REST API's stage) with the firewall's ARN; registered
+    under ``parent``. CloudFront takes its web ACL through the distribution's ``web_acl_id``
+    instead ("AssociateWebACL", AWS WAF API reference:
+    https://docs.aws.amazon.com/waf/latest/APIReference/API_AssociateWebACL.html)."""
+    return aws.wafv2.WebAclAssociation(
+        resource_name,
+        resource_arn=resource_arn,
+        web_acl_arn=web_acl_arn,
+        region=region,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

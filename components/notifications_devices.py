@@ -27,7 +27,6 @@ def device_registry(
         f"{name}-devices",
         PythonFunctionArgs(
             source="devices",
-            handler="registry.handler.handler",
             description="registerDevice / unregisterDevice: SNS endpoints and the device registry",
             reserved_concurrency=args.settings.devices_reserved_concurrency,
             environment=DevicesEnvironment(devices_table=tables.devices.name, push=push.environment()),

@@ -42,7 +42,6 @@ def notifier(
         f"{name}-notifier",
         PythonFunctionArgs(
             source="notifier",
-            handler="notify.handler.handler",
             description="Publishes notification events to AppSync subscribers and mobile devices",
             timeout_seconds=settings.notifier_timeout_seconds,
             reserved_concurrency=settings.notifier_reserved_concurrency,

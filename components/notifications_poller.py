@@ -53,7 +53,6 @@ def stream_poller(
         f"{name}-stream-poller",
         PythonFunctionArgs(
             source="stream_poller",
-            handler="poller.handler.handler",
             description="Reads Neptune Streams after the checkpoint and sends notification events to SQS FIFO",
             timeout_seconds=settings.poller_timeout_seconds,
             reserved_concurrency=1,  # one reader at a time (the lease is the second guard)

@@ -150,7 +150,8 @@ def secure_queue(spec: QueueSpec, parent: pulumi.Resource) -> SecureQueue:
         )
     policy = aws.sqs.QueuePolicy(
         spec.policy_resource_name or f"{spec.resource_name}-policy",
-        # An SQS queue's id is its URL; the URL output says so.
+        # pulumi-aws sqs.Queue: ``url`` is "Same as id: The URL for the created Amazon SQS queue"
+        # (the alarm DLQs passed ``id``; the value AWS gets is the same).
         queue_url=queue.url,
         region=spec.region,
         policy=pulumi.Output.json_dumps(

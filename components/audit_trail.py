@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.log_group import LogGroupSpec, log_group
+from components.log_group import log_group
 from components.secure_bucket import (
     BucketSpec,
     Lifecycle,
@@ -213,14 +213,12 @@ class AuditTrail(pulumi.ComponentResource):
         self.bucket = trail_bucket.bucket
 
         self.log_group = log_group(
-            LogGroupSpec(
-                resource_name=f"{name}-log-group",
-                group_name=f"/{ctx.prefix}/cloudtrail",  # named in the delivery role's policy by this name
-                retention_days=settings.log_retention_days,
-                kms_key_arn=args.logs_key_arn,
-                tags=args.tags,
-            ),
-            self,
+            f"{name}-log-group",
+            group_name=f"/{ctx.prefix}/cloudtrail",  # named in the delivery role's policy by this name
+            retention_days=settings.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=args.tags,
+            parent=self,
         )
         delivery_role, delivery_attachment = self._delivery_role(name, args, this_trail)
         # Log-delivery notifications (CKV_AWS_252) on a topic of their own: they are one

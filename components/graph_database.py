@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.log_group import LogGroupSpec, log_group
+from components.log_group import log_group
 from components.validation import ArgsError, require_int_range, require_log_retention
 
 NEPTUNE_PORT = 8182
@@ -228,14 +228,12 @@ class GraphDatabase(pulumi.ComponentResource):
         )
         # Declared so retention and KMS apply; Neptune would otherwise create it bare.
         audit_log_group = log_group(
-            LogGroupSpec(
-                resource_name=f"{name}-audit-logs",
-                group_name=f"/aws/neptune/{self.cluster_identifier}/audit",
-                retention_days=settings.audit_log_retention_days,
-                kms_key_arn=args.logs_key_arn,
-                tags=args.tags,
-            ),
-            self,
+            f"{name}-audit-logs",
+            group_name=f"/aws/neptune/{self.cluster_identifier}/audit",
+            retention_days=settings.audit_log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=args.tags,
+            parent=self,
         )
 
         self.cluster = aws.neptune.Cluster(

@@ -48,6 +48,32 @@ def logs_statement(
     }
 
 
+def alarms_through_sns_statement(ctx: DeploymentContext, region: str) -> dict[str, Any]:
+    """CloudWatch alarms publish to an encrypted alarm topic of ``region``; SNS then uses the
+    key on CloudWatch's behalf, so the call always comes through SNS there."""
+    return {
+        "Sid": "AllowCloudWatchAlarmsThroughSns",
+        "Effect": "Allow",
+        "Principal": {"Service": ctx.service_principal("cloudwatch")},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": f"sns.{region}.{ctx.dns_suffix}"}},
+    }
+
+
+def sns_topics_statement(ctx: DeploymentContext, sid: str, arn_test: str, source_arn: str) -> dict[str, Any]:
+    """SNS may use the key for the topics matching ``source_arn`` (``ArnLike`` / ``ArnEquals``):
+    it encrypts what it moves into their encrypted dead-letter queues."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": ctx.service_principal("sns")},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {arn_test: {"aws:SourceArn": source_arn}},
+    }
+
+
 @dataclass(frozen=True, kw_only=True)
 class KeysArgs:
     context: DeploymentContext
@@ -213,26 +239,10 @@ def _audit_statements(args: KeysArgs) -> list[dict[str, Any]]:
     """Service statements of the audit key, each scoped to this stack or account."""
     ctx = args.context
     statements: list[dict[str, Any]] = [
-        {
-            # CloudWatch alarms publish to the encrypted alarm topic; SNS then uses the
-            # key on CloudWatch's behalf, so the call always comes through SNS here.
-            "Sid": "AllowCloudWatchAlarmsThroughSns",
-            "Effect": "Allow",
-            "Principal": {"Service": ctx.service_principal("cloudwatch")},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {"kms:ViaService": f"sns.{ctx.region}.{ctx.dns_suffix}"}},
-        },
-        {
-            # SNS moves undeliverable notifications of this stack's topics into their
-            # encrypted dead-letter queue.
-            "Sid": "AllowSnsForThisStacksTopics",
-            "Effect": "Allow",
-            "Principal": {"Service": ctx.service_principal("sns")},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-            "Resource": "*",
-            "Condition": {"ArnLike": {"aws:SourceArn": ctx.arn("sns", f"{ctx.prefix}-*")}},
-        },
+        alarms_through_sns_statement(ctx, ctx.region),
+        # SNS moves undeliverable notifications of this stack's topics into their
+        # encrypted dead-letter queue.
+        sns_topics_statement(ctx, "AllowSnsForThisStacksTopics", "ArnLike", ctx.arn("sns", f"{ctx.prefix}-*")),
     ]
     if args.cloudtrail_trail_arn is not None:
         trail_context = (

@@ -16,7 +16,6 @@ the key must be in the log group's region and its policy must admit ``logs.<regi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -24,30 +23,25 @@ import pulumi_aws as aws
 from components.validation import require_log_retention
 
 
-@dataclass(frozen=True, kw_only=True)
-class LogGroupSpec:
-    #: The group's Pulumi resource name.
-    resource_name: str
-    #: The group's AWS name (services expect theirs: /aws/lambda/<function>, aws-waf-logs-...).
-    group_name: pulumi.Input[str]
-    retention_days: int
-    #: The logs key of the group's region.
-    kms_key_arn: pulumi.Input[str]
-    #: Where the group lives (pulumi-aws v7 per-resource ``region``); None: the stack's region.
-    region: str | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        require_log_retention("retention_days", self.retention_days)
-
-
-def log_group(spec: LogGroupSpec, parent: pulumi.Resource) -> aws.cloudwatch.LogGroup:
+def log_group(
+    resource_name: str,
+    *,
+    group_name: pulumi.Input[str],
+    retention_days: int,
+    kms_key_arn: pulumi.Input[str],
+    parent: pulumi.Resource,
+    region: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> aws.cloudwatch.LogGroup:
+    """``group_name`` is the AWS name services expect (/aws/lambda/<function>,
+    aws-waf-logs-...); ``kms_key_arn`` the logs key of ``region`` (None: the stack's)."""
+    require_log_retention("retention_days", retention_days)
     return aws.cloudwatch.LogGroup(
-        spec.resource_name,
-        name=spec.group_name,
-        region=spec.region,
-        retention_in_days=spec.retention_days,
-        kms_key_id=spec.kms_key_arn,
-        tags=dict(spec.tags),
+        resource_name,
+        name=group_name,
+        region=region,
+        retention_in_days=retention_days,
+        kms_key_id=kms_key_arn,
+        tags=dict(tags or {}),
         opts=pulumi.ResourceOptions(parent=parent),
     )

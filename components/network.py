@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.log_group import LogGroupSpec, log_group
+from components.log_group import log_group
 from components.validation import ArgsError, require_int_range, require_log_retention, require_private_cidr
 from offline.flows.model import Flow, declare
 
@@ -278,14 +278,12 @@ class Network(pulumi.ComponentResource):
         # is known at preview and the packs decide it there.
         group_arn = ctx.arn("logs", f"log-group:{group_name}")
         flow_log_group = log_group(
-            LogGroupSpec(
-                resource_name=f"{name}-flow-logs",
-                group_name=group_name,
-                retention_days=args.settings.flow_log_retention_days,
-                kms_key_arn=args.logs_key_arn,
-                tags=args.tags,
-            ),
-            self,
+            f"{name}-flow-logs",
+            group_name=group_name,
+            retention_days=args.settings.flow_log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=args.tags,
+            parent=self,
         )
         role = aws.iam.Role(
             f"{name}-flow-logs-role",

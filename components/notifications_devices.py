@@ -11,13 +11,17 @@ import pulumi
 # The handlers' own contracts (functions/ is on sys.path: see components/__init__.py).
 from shared.environment import DevicesEnvironment
 
+from components.notifications_flows import FlowRow, function_flows
 from components.notifications_push import PUSH_DOC, PushPlatforms
 from components.notifications_tables import NotificationTables
 from components.python_function import PythonFunction, PythonFunctionArgs
-from offline.flows.model import Flow, declare
+from offline.flows.model import declare
 
 if TYPE_CHECKING:
     from components.notifications import NotificationsArgs
+
+#: DynamoDB developer guide, "Using identity-based policies (IAM policies) for Amazon DynamoDB".
+DYNAMODB_IAM_DOC = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/using-identity-based-policies.html"
 
 
 def device_registry(
@@ -51,16 +55,9 @@ def device_registry(
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    role = function.role.arn
-    flows = [
-        Flow(
-            caller=role,
-            action=action,
-            resource=resource,
-            purpose="registerDevice / unregisterDevice keep the device registry",
-            doc="https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/using-identity-based-policies.html",
-            function="devices",
-        )
+    registry = "registerDevice / unregisterDevice keep the device registry"
+    rows: list[FlowRow] = [
+        (action, resource, registry, DYNAMODB_IAM_DOC)
         for action, resource in (
             ("dynamodb:Query", tables.devices.arn),
             ("dynamodb:Query", tables.devices_index_arn),
@@ -71,29 +68,15 @@ def device_registry(
     ]
     if push.applications:
         endpoint = push.device_endpoint()
-        flows += [
+        rows += [
             *(
-                Flow(
-                    caller=role,
-                    action="sns:CreatePlatformEndpoint",
-                    resource=app.arn,
-                    purpose="register a device token",
-                    doc=PUSH_DOC,
-                    function="devices",
-                )
+                ("sns:CreatePlatformEndpoint", app.arn, "register a device token", PUSH_DOC)
                 for app in push.applications.values()
             ),
             *(
-                Flow(
-                    caller=role,
-                    action=action,
-                    resource=endpoint,
-                    purpose="refresh or remove a device endpoint",
-                    doc=PUSH_DOC,
-                    function="devices",
-                )
+                (action, endpoint, "refresh or remove a device endpoint", PUSH_DOC)
                 for action in ("sns:SetEndpointAttributes", "sns:DeleteEndpoint")
             ),
         ]
-    declare(*flows)
+    declare(*function_flows(function.role.arn, "devices", rows))
     return function

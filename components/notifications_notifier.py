@@ -13,11 +13,12 @@ import pulumi_aws as aws
 # The handlers' own contracts (functions/ is on sys.path: see components/__init__.py).
 from shared.environment import NotifierEnvironment
 
+from components.notifications_flows import FlowRow, function_flows
 from components.notifications_push import PUSH_DOC, PushPlatforms
 from components.notifications_queue import EventQueues
 from components.notifications_tables import NotificationTables
 from components.python_function import PythonFunction, PythonFunctionArgs
-from offline.flows.model import Flow, declare
+from offline.flows.model import declare
 
 if TYPE_CHECKING:
     from components.notifications import NotificationsArgs
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 #: Lambda developer guide, "Using Lambda with Amazon SQS": the event source mapping polls
 #: the queue with the function's execution role.
 SQS_EVENT_SOURCE_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html"
+#: AppSync developer guide, "AWS_IAM authorization": a field-level appsync:GraphQL grant.
+IAM_AUTH_DOC = "https://docs.aws.amazon.com/appsync/latest/devguide/security-authz.html#aws-iam-authorization"
+#: Powertools for AWS Lambda (Python), idempotency: the IAM permissions its table needs.
+IDEMPOTENCY_DOC = "https://docs.powertools.aws.dev/lambda/python/latest/utilities/idempotency/#iam-permissions"
 
 
 def notifier(
@@ -104,63 +109,38 @@ def notifier(
         opts=child,
     )
     role = function.role.arn
-    flows = [
+    rows: list[FlowRow] = [
         *(
-            Flow(
-                caller=role,
-                action=action,
-                resource=queues.queue.arn,
-                purpose="the notifier's SQS event source",
-                doc=SQS_EVENT_SOURCE_DOC,
-                function="notifier",
-            )
+            (action, queues.queue.arn, "the notifier's SQS event source", SQS_EVENT_SOURCE_DOC)
             for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
         ),
-        Flow(
-            caller=role,
-            action="appsync:GraphQL",
-            resource=publish_field,
-            purpose="publishNotification fans the notification out to subscribers",
-            doc="https://docs.aws.amazon.com/appsync/latest/devguide/security-authz.html#aws-iam-authorization",
-            function="notifier",
+        (
+            "appsync:GraphQL",
+            publish_field,
+            "publishNotification fans the notification out to subscribers",
+            IAM_AUTH_DOC,
         ),
         *(
-            Flow(
-                caller=role,
-                action=action,
-                resource=tables.idempotency.arn,
-                purpose="Powertools idempotency records (one notification per event)",
-                doc="https://docs.powertools.aws.dev/lambda/python/latest/utilities/idempotency/#iam-permissions",
-                function="notifier",
+            (
+                action,
+                tables.idempotency.arn,
+                "Powertools idempotency records (one notification per event)",
+                IDEMPOTENCY_DOC,
             )
             for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
         ),
     ]
     if push.applications:
         endpoint = push.device_endpoint()
-        flows += [
+        rows += [
             *(
-                Flow(
-                    caller=role,
-                    action=action,
-                    resource=endpoint,
-                    purpose="push to a device, prune dead endpoints",
-                    doc=PUSH_DOC,
-                    function="notifier",
-                )
+                (action, endpoint, "push to a device, prune dead endpoints", PUSH_DOC)
                 for action in ("sns:Publish", "sns:GetEndpointAttributes", "sns:DeleteEndpoint")
             ),
             *(
-                Flow(
-                    caller=role,
-                    action=action,
-                    resource=tables.devices.arn,
-                    purpose="a user's devices, pruning dead ones",
-                    doc=PUSH_DOC,
-                    function="notifier",
-                )
+                (action, tables.devices.arn, "a user's devices, pruning dead ones", PUSH_DOC)
                 for action in ("dynamodb:Query", "dynamodb:DeleteItem")
             ),
         ]
-    declare(*flows)
+    declare(*function_flows(role, "notifier", rows))
     return function

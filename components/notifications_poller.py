@@ -17,6 +17,7 @@ import pulumi_aws as aws
 # The handlers' own contracts (functions/ is on sys.path: see components/__init__.py).
 from shared.environment import NeptuneSettings, StreamPollerEnvironment
 
+from components.notifications_flows import function_flows
 from components.notifications_queue import EventQueues
 from components.notifications_tables import NotificationTables
 from components.python_function import PythonFunction, PythonFunctionArgs, VpcPlacement
@@ -150,7 +151,6 @@ def stream_poller(
         ),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[attachment]),
     )
-    role = poller.role.arn
     declare(
         Flow(
             caller="scheduler.amazonaws.com",
@@ -170,21 +170,23 @@ def stream_poller(
             purpose="the schedule's target: invoke the stream poller",
             doc=SCHEDULER_DOC,
         ),
-        Flow(
-            caller=role,
-            action="dynamodb:UpdateItem",
-            resource=tables.checkpoint.arn,
-            purpose="take the lease and move the checkpoint (conditional updates); park poison records (parked#…)",
-            doc="https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html",
-            function="stream_poller",
-        ),
-        Flow(
-            caller=role,
-            action="sqs:SendMessage",
-            resource=queues.queue.arn,
-            purpose="one FIFO message per notification event",
-            doc="https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html",
-            function="stream_poller",
+        *function_flows(
+            poller.role.arn,
+            "stream_poller",
+            [
+                (
+                    "dynamodb:UpdateItem",
+                    tables.checkpoint.arn,
+                    "take the lease and move the checkpoint (conditional updates); park poison records (parked#…)",
+                    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html",
+                ),
+                (
+                    "sqs:SendMessage",
+                    queues.queue.arn,
+                    "one FIFO message per notification event",
+                    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html",
+                ),
+            ],
         ),
     )
     return StreamPoller(poller, schedule_group, schedule)

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.keys import KeySpec, customer_key, logs_statement
+from components.keys import KeySpec, alarms_through_sns_statement, customer_key, logs_statement, sns_topics_statement
 from components.secure_queue import DEAD_LETTER_RETENTION_SECONDS, QueueSpec, ServiceSender, secure_queue
 from components.secure_topic import TopicSpec, secure_topic
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
@@ -548,31 +548,16 @@ class Observability(pulumi.ComponentResource):
         """The us-east-1 key of the edge alarm topic, its dead-letter queue and its
         delivery-status log groups: an SNS topic's KMS key must be in the topic's region."""
         args, ctx = self._args, self._args.context
-        suffix = ctx.dns_suffix
         log_groups = f"arn:{ctx.partition}:logs:{EDGE_REGION}:{ctx.account_id}:log-group:sns/{EDGE_REGION}/{ctx.account_id}/{topic_name}*"
         statements = [
-            {
-                # Alarms publish to the encrypted topic; SNS uses the key on their behalf.
-                "Sid": "AllowCloudWatchAlarmsThroughSns",
-                "Effect": "Allow",
-                "Principal": {"Service": ctx.service_principal("cloudwatch")},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"kms:ViaService": f"sns.{EDGE_REGION}.{suffix}"}},
-            },
-            {
-                # SNS moves undeliverable notifications into the encrypted dead-letter queue.
-                "Sid": "AllowSnsForTheEdgeAlarmTopic",
-                "Effect": "Allow",
-                "Principal": {"Service": ctx.service_principal("sns")},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                "Resource": "*",
-                "Condition": {
-                    "ArnEquals": {
-                        "aws:SourceArn": f"arn:{ctx.partition}:sns:{EDGE_REGION}:{ctx.account_id}:{topic_name}"
-                    }
-                },
-            },
+            alarms_through_sns_statement(ctx, EDGE_REGION),
+            # SNS moves undeliverable notifications into the encrypted dead-letter queue.
+            sns_topics_statement(
+                ctx,
+                "AllowSnsForTheEdgeAlarmTopic",
+                "ArnEquals",
+                f"arn:{ctx.partition}:sns:{EDGE_REGION}:{ctx.account_id}:{topic_name}",
+            ),
             logs_statement(ctx, EDGE_REGION, log_groups, sid="AllowCloudWatchLogsForTheTopicsDeliveryLogs"),
         ]
         return customer_key(

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 from shared.environment import FunctionEnvironment
 
 from components.context import DeploymentContext
-from components.log_group import LogGroupSpec, log_group
+from components.log_group import log_group
 from components.secure_queue import DEAD_LETTER_RETENTION_SECONDS, QueueSpec, secure_queue
 from components.validation import ArgsError, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
@@ -181,14 +181,12 @@ class PythonFunction(pulumi.ComponentResource):
         layers = self._layer(name, args)
 
         self.log_group = log_group(
-            LogGroupSpec(
-                resource_name=f"{name}-logs",
-                group_name=f"/aws/lambda/{self.function_name}",
-                retention_days=args.log_retention_days,
-                kms_key_arn=args.logs_key_arn,
-                tags=args.tags,
-            ),
-            self,
+            f"{name}-logs",
+            group_name=f"/aws/lambda/{self.function_name}",
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=args.tags,
+            parent=self,
         )
         # Lambda sends a failed asynchronous event to the DLQ with the execution role
         # ("Capturing records of Lambda asynchronous invocations", dead-letter queues:

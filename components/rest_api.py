@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.log_group import LogGroupSpec, log_group
+from components.log_group import log_group
 from components.validation import ArgsError, require_int_range, require_log_retention
 from components.web_firewall import associate_web_acl
 from offline.flows.model import Flow, declare
@@ -219,27 +219,21 @@ class RestApi(pulumi.ComponentResource):
         options_parts = self._cors_preflight(name, uploads, settings.allowed_origins)
 
         self.access_log_group = log_group(
-            LogGroupSpec(
-                resource_name=f"{name}-access-logs",
-                group_name=f"/aws/apigateway/{ctx.prefix}-rest/access",
-                retention_days=settings.access_log_retention_days,
-                kms_key_arn=args.logs_key_arn,
-                tags=tags,
-            ),
-            self,
+            f"{name}-access-logs",
+            group_name=f"/aws/apigateway/{ctx.prefix}-rest/access",
+            retention_days=settings.access_log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=tags,
+            parent=self,
         )
         # API Gateway would otherwise create the execution log group itself, unencrypted and kept forever.
         execution_log_group = log_group(
-            LogGroupSpec(
-                resource_name=f"{name}-execution-logs",
-                group_name=pulumi.Output.concat(
-                    "API-Gateway-Execution-Logs_", self.rest_api.id, "/", settings.stage_name
-                ),
-                retention_days=settings.access_log_retention_days,
-                kms_key_arn=args.logs_key_arn,
-                tags=tags,
-            ),
-            self,
+            f"{name}-execution-logs",
+            group_name=pulumi.Output.concat("API-Gateway-Execution-Logs_", self.rest_api.id, "/", settings.stage_name),
+            retention_days=settings.access_log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=tags,
+            parent=self,
         )
         account_settings = self._account_logging_role(name, args) if settings.manage_account_logging_role else []
 

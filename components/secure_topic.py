@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.log_group import LogGroupSpec, log_group
+from components.log_group import log_group
 from offline.flows.model import Flow, declare
 
 
@@ -54,15 +54,13 @@ def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pul
     base = f"sns/{spec.region or ctx.region}/{ctx.account_id}/{spec.topic_name}"
     groups = [
         log_group(
-            LogGroupSpec(
-                resource_name=f"{prefix}-delivery-{kind}",
-                group_name=group_name,
-                region=spec.region,
-                retention_days=spec.log_retention_days,
-                kms_key_arn=spec.logs_key_arn,
-                tags=spec.tags,
-            ),
-            parent,
+            f"{prefix}-delivery-{kind}",
+            group_name=group_name,
+            region=spec.region,
+            retention_days=spec.log_retention_days,
+            kms_key_arn=spec.logs_key_arn,
+            tags=spec.tags,
+            parent=parent,
         )
         for kind, group_name in (("success", base), ("failure", f"{base}/Failure"))
     ]

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.log_group import LogGroupSpec, log_group
+from components.log_group import log_group
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
 
@@ -161,16 +161,14 @@ class WebFirewall(pulumi.ComponentResource):
 
         log_region = region or ctx.region
         self.log_group = log_group(
-            LogGroupSpec(
-                resource_name=f"{name}-logs",
-                # WAF delivers only to log groups whose name starts with aws-waf-logs-.
-                group_name=f"aws-waf-logs-{ctx.prefix}-{scope}",
-                retention_days=settings.log_retention_days,
-                kms_key_arn=args.logs_key_arn,
-                region=region,
-                tags=args.tags,
-            ),
-            self,
+            f"{name}-logs",
+            # WAF delivers only to log groups whose name starts with aws-waf-logs-.
+            group_name=f"aws-waf-logs-{ctx.prefix}-{scope}",
+            retention_days=settings.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            region=region,
+            tags=args.tags,
+            parent=self,
         )
         # Declared on the group itself, so WAF's log delivery gets exactly this group of this
         # account, rather than an account-wide policy (10 per region) created on first use.

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.log_group import LogGroupSpec
+from components.log_group import log_group
 from components.validation import ArgsError
 from offline.runner import REPO_ROOT, ProgramRun
 
@@ -56,7 +56,15 @@ def test_every_log_group_is_encrypted_with_a_logs_key_of_its_region(run: Program
         assert {"Service": f"logs.{region}.amazonaws.com"} in principals, f"{group.name}: key does not admit logs"
 
 
-def test_log_group_spec_refuses_a_retention_cloudwatch_does_not_offer() -> None:
+def test_log_group_refuses_a_retention_cloudwatch_does_not_offer() -> None:
+    """CloudWatch Logs accepts only its listed retentions (31 is not one): refused before any
+    resource is registered, naming the field."""
     with pytest.raises(ArgsError) as raised:
-        LogGroupSpec(resource_name="x-logs", group_name="/x", retention_days=31, kms_key_arn="arn:aws:kms:k")
+        log_group(
+            "x-logs",
+            group_name="/x",
+            retention_days=31,
+            kms_key_arn="arn:aws:kms:eu-west-1:123456789012:key/k",
+            parent=None,  # type: ignore[arg-type]  # never reached
+        )
     assert raised.value.field == "retention_days"

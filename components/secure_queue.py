@@ -101,7 +101,8 @@ class QueueSpec:
         require_int_range("retention_seconds", self.retention_seconds, 60, 1_209_600)
         if self.fifo != self.queue_name.endswith(".fifo"):
             raise ArgsError(
-                "queue_name", f"a FIFO queue's name ends with .fifo (and only its), got {self.queue_name!r}"
+                "queue_name",
+                f"ends with .fifo exactly when the queue is FIFO (fifo={self.fifo}), got {self.queue_name!r}",
             )
         if self.per_message_group and not self.fifo:
             raise ArgsError("per_message_group", "only a FIFO queue has message groups")

@@ -39,6 +39,7 @@ from components.observability import (
 from components.python_function import FunctionsSettings, PythonFunction, PythonFunctionArgs, VpcPlacement
 from components.rest_api import RestApi, RestApiArgs, RestApiSettings
 from components.secrets import Secrets, SecretsArgs, SecretsSettings
+from components.timelines import Timelines, TimelinesArgs, TimelinesSettings
 from components.validation import ArgsError
 from components.web_firewall import WebFirewall, WebFirewallArgs, WebFirewallSettings
 from offline.flows.model import Flow, declare
@@ -104,6 +105,7 @@ def graph_functions(
     keys: Keys,
     network: Network,
     graph: GraphDatabase,
+    timelines: Timelines,
     tags: dict[str, str],
 ) -> tuple[PythonFunction, PythonFunction]:
     """The in-VPC functions that query Neptune: ``graph_api`` and ``auth_triggers``."""
@@ -134,9 +136,10 @@ def graph_functions(
                         "neptune-db:DeleteDataViaQuery",
                     ],
                     cluster_arn,
-                )
+                ),
+                *timelines.reader_statements(),
             ],
-            environment=GraphApiEnvironment(neptune=neptune),
+            environment=GraphApiEnvironment(neptune=neptune, timelines=timelines.environment()),
             logs_key_arn=keys.logs.arn,
             data_key_arn=keys.data.arn,
             vpc=vpc,
@@ -207,6 +210,7 @@ def graph_functions(
             for action in ("neptune-db:ReadDataViaQuery", "neptune-db:WriteDataViaQuery")
         ),
     )
+    timelines.declare_reader_flows(graph_api.role.arn, "graph_api")
     return graph_api, auth_triggers
 
 
@@ -282,6 +286,7 @@ def main() -> None:
     upload_settings = load_section(config, "uploads", UploadSettings)
     thumbnail_settings = load_section(config, "thumbnails", ThumbnailSettings)
     rest_api_settings = load_section(config, "restApi", RestApiSettings)
+    timeline_settings = load_section(config, "timelines", TimelinesSettings)
     # Push credentials only ever come from `pulumi config set --secret` (or ESC).
     apns_key = config.get_secret("apnsSigningKey")
     fcm_account = config.get_secret("fcmServiceAccount")
@@ -357,8 +362,12 @@ def main() -> None:
         ),
     )
 
+    timelines = Timelines(
+        "timelines",
+        TimelinesArgs(context=context, settings=timeline_settings, data_key_arn=keys.data.arn, tags=tags),
+    )
     graph_api, auth_triggers = graph_functions(
-        context, functions_settings, identity_settings, keys, network, graph, tags
+        context, functions_settings, identity_settings, keys, network, graph, timelines, tags
     )
     identity = Identity(
         "identity",
@@ -432,6 +441,7 @@ def main() -> None:
             lambda_security_group_id=network.lambda_security_group.id,
             data_key_arn=keys.data.arn,
             logs_key_arn=keys.logs.arn,
+            timelines=timelines,
             apns_signing_key=apns_key,
             fcm_service_account=fcm_account,
             tags=tags,

@@ -26,6 +26,7 @@ from shared.environment import (
 )
 
 from components.context import DeploymentContext
+from components.timelines import Timelines
 from components.python_function import LAYERS_ROOT, PythonFunction, PythonFunctionArgs, VpcPlacement
 from components.validation import ArgsError, require_int_range, require_log_retention, require_non_empty
 from offline.flows.model import Flow, declare
@@ -113,6 +114,8 @@ class NotificationsArgs:
     lambda_security_group_id: pulumi.Input[str]
     data_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
+    #: The home-feed timelines the poller fans new posts out into.
+    timelines: Timelines
     #: Platform credentials from Secrets Manager's source values (Pulumi secrets); None: not configured.
     apns_signing_key: pulumi.Output[str] | None = None
     fcm_service_account: pulumi.Output[str] | None = None
@@ -274,6 +277,9 @@ class Notifications(pulumi.ComponentResource):
                         port=args.graph.port,
                     ),
                     page_limit=settings.stream_page_limit,
+                    timelines=args.timelines.environment(),
+                    backfill_posts=args.timelines.backfill_posts,
+                    entry_ttl_days=args.timelines.entry_ttl_days,
                 ),
                 statements=[
                     {
@@ -302,11 +308,14 @@ class Notifications(pulumi.ComponentResource):
                         "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                         "Resource": [args.data_key_arn],
                     },
+                    # EncryptEvents above already lets DynamoDB decrypt the data key for it.
+                    *args.timelines.writer_statements(key_granted=True),
                 ],
                 **common,  # type: ignore[arg-type]
             ),
             opts=child,
         )
+        args.timelines.declare_writer_flows(self.poller.role.arn, "stream_poller")
         endpoint_arns = [
             pulumi.Output.concat(ctx.arn("sns", "endpoint/"), platform_of(key), "/", app.name, "/*")
             for key, app in self.platform_applications.items()

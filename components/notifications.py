@@ -26,8 +26,8 @@ from shared.environment import (
 )
 
 from components.context import DeploymentContext
-from components.timelines import Timelines
 from components.python_function import LAYERS_ROOT, PythonFunction, PythonFunctionArgs, VpcPlacement
+from components.timelines import Timelines
 from components.validation import ArgsError, require_int_range, require_log_retention, require_non_empty
 from offline.flows.model import Flow, declare
 

@@ -30,6 +30,12 @@ from __future__ import annotations
 
 from shared.graph.model import Edge, Key, Vertex
 
+#: SEAM (issue 16 item 1, the graph-counters work): the kept follower counter on the User
+#: vertex. A vertex without it (before the counters land, or before their repair job ran)
+#: has its FOLLOWS edges counted instead: see FAN_IN_FOLLOWEES and the stream poller's
+#: ``poller.graph_model.FOLLOWER_COUNTS_QUERY``. Becomes ``model.Key.FOLLOWER_COUNT``.
+FOLLOWER_COUNT = "followerCount"
+
 # Short names for the texts below (lower case: ``ALL`` takes only upper-case names).
 _user, _post, _comment = Vertex.USER, Vertex.POST, Vertex.COMMENT
 _follows, _posted, _likes, _wrote, _on = Edge.FOLLOWS, Edge.POSTED, Edge.LIKES, Edge.WROTE, Edge.ON
@@ -179,6 +185,19 @@ WHERE $afterCreatedAt IS NULL
 RETURN p.{_id} AS id, p.createdAt AS createdAt
 ORDER BY createdAt DESC, id DESC
 LIMIT $limit
+"""
+
+#: Whom ``$viewerId`` follows that has more than ``$threshold`` followers: the home feed reads
+#: their outboxes (fan-in) instead of expecting their posts in the viewer's timeline. The
+#: kept counter when the vertex has it, else the edges counted (the seam in
+#: :data:`FOLLOWER_COUNT`).
+FAN_IN_FOLLOWEES = f"""
+MATCH (:{_user} {{{_id}: $viewerId}})-[:{_follows}]->(u:{_user})
+OPTIONAL MATCH (follower:{_user})-[:{_follows}]->(u) WHERE u.{FOLLOWER_COUNT} IS NULL
+WITH u, count(follower) AS counted
+WHERE coalesce(u.{FOLLOWER_COUNT}, counted) > $threshold
+RETURN u.{_id} AS id
+ORDER BY id
 """
 
 # --- Likes -------------------------------------------------------------------------

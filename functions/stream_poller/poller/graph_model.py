@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Final
 
 from shared.graph.model import VERTEX_DOMAIN_IDS, Edge, Key, Vertex
+from shared.graph.queries import FOLLOWER_COUNT
 from shared.notification_events import NotificationKind
 
 
@@ -63,4 +64,33 @@ FOLLOWERS_QUERY: Final = (
     f"WHERE author.{Key.DOMAIN_ID} IN $authorIds "
     f"RETURN author.{Key.DOMAIN_ID} AS authorId, follower.{Key.DOMAIN_ID} AS followerId "
     "ORDER BY authorId, followerId SKIP $skip LIMIT $limit"
+)
+
+# --- timelines (fan-out on write; docs/scaling.md, "Timelines") ---------------------------
+#: Each author's follower count: the kept counter when the vertex has it, else its FOLLOWS
+#: edges counted (shared.graph.queries.FOLLOWER_COUNT: the seam for issue 16's counters).
+FOLLOWER_COUNTS_QUERY: Final = (
+    f"MATCH (author:{Vertex.USER}) WHERE author.{Key.DOMAIN_ID} IN $authorIds "
+    f"OPTIONAL MATCH (follower:{Vertex.USER})-[:{Edge.FOLLOWS}]->(author) WHERE author.{FOLLOWER_COUNT} IS NULL "
+    "WITH author, count(follower) AS counted "
+    f"RETURN author.{Key.DOMAIN_ID} AS authorId, coalesce(author.{FOLLOWER_COUNT}, counted) AS followerCount"
+)
+#: Each author's followers with the time they followed: a post is fanned out only to those
+#: who followed by its time (a later follower gets it from the follow's backfill).
+FOLLOWERS_SINCE_QUERY: Final = (
+    f"MATCH (follower:{Vertex.USER})-[edge:{Edge.FOLLOWS}]->(author:{Vertex.USER}) "
+    f"WHERE author.{Key.DOMAIN_ID} IN $authorIds "
+    f"RETURN author.{Key.DOMAIN_ID} AS authorId, follower.{Key.DOMAIN_ID} AS followerId, edge.createdAt AS followedAt "
+    "ORDER BY authorId, followerId SKIP $skip LIMIT $limit"
+)
+#: Posts by domain id with their author and time (a post whose time its transaction does not state).
+POSTS_QUERY: Final = (
+    f"MATCH (author:{Vertex.USER})-[:{Edge.POSTED}]->(post:{Vertex.POST}) WHERE post.{Key.DOMAIN_ID} IN $postIds "
+    f"RETURN post.{Key.DOMAIN_ID} AS postId, author.{Key.DOMAIN_ID} AS authorId, post.createdAt AS createdAt"
+)
+#: The newest ``$limit`` posts of ``$authorId``: a new follower's backfill.
+RECENT_POSTS_QUERY: Final = (
+    f"MATCH (:{Vertex.USER} {{{Key.DOMAIN_ID}: $authorId}})-[:{Edge.POSTED}]->(post:{Vertex.POST}) "
+    f"RETURN post.{Key.DOMAIN_ID} AS postId, post.createdAt AS createdAt "
+    "ORDER BY createdAt DESC, postId DESC LIMIT $limit"
 )

@@ -345,7 +345,7 @@ class TimelineSettings[S](EnvironmentContract[S]):
         return parsed
 
 
-#: SNS platform-application keys (``notify``/``registry`` use them) -> field.
+#: SNS platform-application keys (``notifier``/``devices`` use them) -> field.
 PLATFORMS = {"APNS": "apns", "APNS_SANDBOX": "apns_sandbox", "FCM": "fcm"}
 
 

@@ -33,7 +33,7 @@ from shared.graph.model import Edge, Key, Vertex
 #: SEAM (issue 16 item 1, the graph-counters work): the kept follower counter on the User
 #: vertex. A vertex without it (before the counters land, or before their repair job ran)
 #: has its FOLLOWS edges counted instead: see FAN_IN_FOLLOWEES and the stream poller's
-#: ``poller.graph_model.FOLLOWER_COUNTS_QUERY``. Becomes ``model.Key.FOLLOWER_COUNT``.
+#: ``stream_poller.graph_model.FOLLOWER_COUNTS_QUERY``. Becomes ``model.Key.FOLLOWER_COUNT``.
 FOLLOWER_COUNT = "followerCount"
 
 # Short names for the texts below (lower case: ``ALL`` takes only upper-case names).

@@ -300,13 +300,16 @@ def growth_feed(options: argparse.Namespace, degrees: tuple[int, ...] = (1, 10, 
     )
     print(f"{'first page of ' + str(options.page) + ', median ms':48}{'degree':>7}{'posts':>9}{'ms':>9}{'x 1x':>7}")
     results: dict[str, dict[int, float]] = {}
+
+    def new_id() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
     server = EmbeddedServer()
     try:
         for degree in degrees:
             executor = server.graph(f"growth-{degree}")
             try:
                 executor.create_indexes()
-                new_id = lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4))  # noqa: E731
                 viewer, fans = new_id(), [new_id() for _ in range(GROWTH_THRESHOLD)]
                 ordinary = [new_id() for _ in range(GROWTH_ORDINARY)]
                 stars = [new_id() for _ in range(GROWTH_FAN_IN)]

@@ -20,7 +20,7 @@ from enum import Enum
 from typing import Final
 
 from shared.graph.model import VERTEX_DOMAIN_IDS, Edge, Key, Vertex
-from shared.graph.queries import FOLLOWER_COUNT
+from shared.graph.queries import follower_count
 from shared.notification_events import NotificationKind
 
 
@@ -68,12 +68,12 @@ FOLLOWERS_QUERY: Final = (
 
 # --- timelines (fan-out on write; docs/scaling.md, "Timelines") ---------------------------
 #: Each author's follower count: the kept counter when the vertex has it, else its FOLLOWS
-#: edges counted (shared.graph.queries.FOLLOWER_COUNT: the seam for issue 16's counters).
+#: edges counted (shared.graph.queries.follower_count: the seam for issue 16's counters).
 FOLLOWER_COUNTS_QUERY: Final = (
     f"MATCH (author:{Vertex.USER}) WHERE author.{Key.DOMAIN_ID} IN $authorIds "
-    f"OPTIONAL MATCH (follower:{Vertex.USER})-[:{Edge.FOLLOWS}]->(author) WHERE author.{FOLLOWER_COUNT} IS NULL "
+    f"OPTIONAL MATCH (follower:{Vertex.USER})-[:{Edge.FOLLOWS}]->(author) WHERE author.{follower_count} IS NULL "
     "WITH author, count(follower) AS counted "
-    f"RETURN author.{Key.DOMAIN_ID} AS authorId, coalesce(author.{FOLLOWER_COUNT}, counted) AS followerCount"
+    f"RETURN author.{Key.DOMAIN_ID} AS authorId, coalesce(author.{follower_count}, counted) AS followerCount"
 )
 #: Each author's followers with the time they followed: a post is fanned out only to those
 #: who followed by its time (a later follower gets it from the follow's backfill).

@@ -130,8 +130,7 @@ class TimelineWriter:
         unknown += sorted({c.source for c in changes if c.kind == "unpost" and c.source not in ids})
         if unknown:
             ids.update(self._lookups.domain_ids(unknown))
-        resolved = [_Resolved.of(change, ids) for change in changes]
-        resolved = [r for r in resolved if r is not None]
+        resolved = [r for r in (_Resolved.of(change, ids) for change in changes) if r is not None]
         self._fill_post_times([r for r in resolved if r.kind == "post" and r.created_at is None])
 
         authors = {r.author for r in resolved if r.kind in ("post", "unpost", "follow")}

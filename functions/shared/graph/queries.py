@@ -33,8 +33,9 @@ from shared.graph.model import Edge, Key, Vertex
 #: SEAM (issue 16 item 1, the graph-counters work): the kept follower counter on the User
 #: vertex. A vertex without it (before the counters land, or before their repair job ran)
 #: has its FOLLOWS edges counted instead: see FAN_IN_FOLLOWEES and the stream poller's
-#: ``stream_poller.graph_model.FOLLOWER_COUNTS_QUERY``. Becomes ``model.Key.FOLLOWER_COUNT``.
-FOLLOWER_COUNT = "followerCount"
+#: ``stream_poller.graph_model.FOLLOWER_COUNTS_QUERY``. Becomes ``model.Key.FOLLOWER_COUNT`` (lower case
+#: meanwhile: ``ALL`` lists only the upper-case names, the query texts).
+follower_count = "followerCount"
 
 # Short names for the texts below (lower case: ``ALL`` takes only upper-case names).
 _user, _post, _comment = Vertex.USER, Vertex.POST, Vertex.COMMENT
@@ -190,12 +191,12 @@ LIMIT $limit
 #: Whom ``$viewerId`` follows that has more than ``$threshold`` followers: the home feed reads
 #: their outboxes (fan-in) instead of expecting their posts in the viewer's timeline. The
 #: kept counter when the vertex has it, else the edges counted (the seam in
-#: :data:`FOLLOWER_COUNT`).
+#: :data:`follower_count`).
 FAN_IN_FOLLOWEES = f"""
 MATCH (:{_user} {{{_id}: $viewerId}})-[:{_follows}]->(u:{_user})
-OPTIONAL MATCH (follower:{_user})-[:{_follows}]->(u) WHERE u.{FOLLOWER_COUNT} IS NULL
+OPTIONAL MATCH (follower:{_user})-[:{_follows}]->(u) WHERE u.{follower_count} IS NULL
 WITH u, count(follower) AS counted
-WHERE coalesce(u.{FOLLOWER_COUNT}, counted) > $threshold
+WHERE coalesce(u.{follower_count}, counted) > $threshold
 RETURN u.{_id} AS id
 ORDER BY id
 """

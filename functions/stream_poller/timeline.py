@@ -27,8 +27,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from shared.graph.cursors import TIMESTAMP
 from shared.graph.model import Edge, Key
 from shared.graph.timelines import DynamoDBTimelines, Entry, outbox
+from shared.graph.validation import UUID
 from stream_poller.records import ChangeRecord, Transaction
 
 CREATED_AT = "createdAt"
@@ -172,6 +174,8 @@ class TimelineWriter:
                 if change.author not in recent:
                     recent[change.author] = self._lookups.recent_posts(change.author, self._settings.backfill_posts)
                 for post_id, created_at in recent[change.author]:
+                    if not (_id(post_id) and TIMESTAMP.match(created_at)):
+                        continue
                     entry = Entry(
                         partition=change.reader, post_id=post_id, author_id=change.author, created_at=created_at
                     )
@@ -190,7 +194,7 @@ class TimelineWriter:
             return
         found = self._lookups.posts(wanted)
         for change in posts:
-            if change.post_id in found:
+            if change.post_id in found and TIMESTAMP.match(found[change.post_id][1]):
                 change.created_at = found[change.post_id][1]
 
     def _flush(self, pending: dict[tuple[str, str], Entry | None], result: TimelineResult) -> None:
@@ -216,16 +220,28 @@ class _Resolved:
 
     @classmethod
     def of(cls, change: _Change, ids: dict[str, str]) -> _Resolved | None:
+        """None for a change that names a vertex gone since, or an id or time graph_api never
+        writes (a hostile or corrupt record must not stop the stream: it is skipped)."""
         if change.kind in ("post", "unpost"):
             author = ids.get(change.source)
             post_id = change.post_id or ids.get(change.target)
-            if author is None or post_id is None:
+            if not _id(author) or not _id(post_id):
                 return None  # the author is gone: nobody to fan out for
-            return cls(kind=change.kind, author=author, reader="", post_id=post_id, created_at=change.created_at)
+            created_at = change.created_at if change.created_at and TIMESTAMP.match(change.created_at) else None
+            if change.created_at is not None and created_at is None:
+                return None
+            assert author is not None and post_id is not None  # noqa: S101 - checked by _id
+            return cls(kind=change.kind, author=author, reader="", post_id=post_id, created_at=created_at)
         follower, followee = ids.get(change.source), ids.get(change.target)
-        if follower is None or followee is None:
+        if not _id(follower) or not _id(followee):
             return None
+        assert follower is not None and followee is not None  # noqa: S101 - checked by _id
         return cls(kind=change.kind, author=followee, reader=follower, post_id=None, created_at=None)
+
+
+def _id(value: str | None) -> bool:
+    """A domain id as graph_api writes them (a Cognito sub, a uuid4)."""
+    return value is not None and bool(UUID.match(value))
 
 
 def _page_domain_ids(transactions: Sequence[Transaction]) -> dict[str, str]:

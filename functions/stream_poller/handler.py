@@ -4,8 +4,8 @@ DynamoDB (every minute, one at a time).
 Thin handler: environment parsed once (``shared.environment.StreamPollerEnvironment``),
 clients created on first use, the loop in
 ``stream_poller.loop``. Metrics: RecordsProcessed, EventsSent, StreamLagMs, StreamThrottled,
-LeaseBusy, StreamExpired and PoisonRecordsParked (alarms on the last two, on lag and on the
-function's Errors).
+LeaseBusy, StreamExpired, PoisonRecordsParked (alarms on these two, on lag and on the
+function's Errors), TimelineEntriesWritten and TimelineEntriesRemoved.
 """
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "events": result.events,
             "position": str(result.position) if result.position else None,
             "lagMs": result.lag_ms,
+            "timelinePuts": result.timeline_puts,
+            "timelineDeletes": result.timeline_deletes,
         },
     )
     return {

@@ -211,7 +211,9 @@ class NeptuneLookups:
             parameters = {"authorIds": list(author_ids), "skip": skip, "limit": self._page_size}
             rows = self._query(FOLLOWERS_SINCE_QUERY, parameters)
             for row in rows:
-                found.setdefault(str(row["authorId"]), []).append((str(row["followerId"]), str(row["followedAt"])))
+                # A follow without a time (none graph_api writes) counts as older than any post.
+                followed_at = "" if row.get("followedAt") is None else str(row["followedAt"])
+                found.setdefault(str(row["authorId"]), []).append((str(row["followerId"]), followed_at))
             if len(rows) < self._page_size:
                 return found
             skip += self._page_size

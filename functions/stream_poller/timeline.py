@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from shared.graph.cursors import TIMESTAMP
 from shared.graph.model import Edge, Key
@@ -252,7 +252,3 @@ def _page_domain_ids(transactions: Sequence[Transaction]) -> dict[str, str]:
         for record in transaction.records
         if record.op == "ADD" and record.type == "vp" and record.key == Key.DOMAIN_ID and record.value is not None
     }
-
-
-def describe(result: TimelineResult) -> dict[str, Any]:
-    return {"timelinePuts": result.puts, "timelineDeletes": result.deletes, "fannedIn": result.fanned_in}

@@ -223,3 +223,30 @@ def test_an_unfollow_in_the_same_page_as_the_post_leaves_nothing_behind(feeds: F
     feeds.act(bob, "unfollow", {"userId": ada})
     feeds.poll()
     assert feeds.stored(bob) == [] and feeds.feed(bob) == []
+
+
+def test_reading_the_whole_stream_again_converges_to_the_same_timelines(feeds: Feeds) -> None:
+    """The poller may re-read a page (a failure before its checkpoint moved): every write is
+    a put of the same key or a delete, in stream order, so replaying changes nothing."""
+    ada, bob, carol, star = (feeds.sign_up(name) for name in ("ada", "bob", "carol", "star"))
+    for fan in (ada, bob, carol):
+        feeds.act(fan, "follow", {"userId": star})
+    feeds.act(bob, "follow", {"userId": ada})
+    first = feeds.post(ada, "first")
+    feeds.post(star, "shine")
+    feeds.act(carol, "follow", {"userId": ada})
+    feeds.act(ada, "deletePost", {"id": first})
+    feeds.post(ada, "second")
+    feeds.act(bob, "unfollow", {"userId": ada})
+    feeds.poll()
+
+    def snapshot() -> list[dict[str, Any]]:
+        items = feeds.dynamodb.scan(TableName=TIMELINES)["Items"]
+        return sorted(items, key=lambda item: (item["userId"]["S"], item["entry"]["S"]))
+
+    before = snapshot()
+    assert before, "the scenario wrote entries"
+    feeds.dynamodb.delete_item(TableName=CHECKPOINTS, Key={"id": {"S": "neptune-stream"}})  # back to TRIM_HORIZON
+    feeds.poll()
+    assert snapshot() == before
+    assert feeds.feed(carol) == ["second", "shine"] and feeds.feed(bob) == ["shine"]

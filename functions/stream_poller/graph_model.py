@@ -20,7 +20,6 @@ from enum import Enum
 from typing import Final
 
 from shared.graph.model import VERTEX_DOMAIN_IDS, Edge, Key, Vertex
-from shared.graph.queries import follower_count
 from shared.notification_events import NotificationKind
 
 
@@ -67,13 +66,11 @@ FOLLOWERS_QUERY: Final = (
 )
 
 # --- timelines (fan-out on write; docs/scaling.md, "Timelines") ---------------------------
-#: Each author's follower count: the kept counter when the vertex has it, else its FOLLOWS
-#: edges counted (shared.graph.queries.follower_count: the seam for issue 16's counters).
+#: Each author's follower count: the kept counter (``Key.FOLLOWER_COUNT``), 0 on a vertex
+#: the counter repair job has not written yet, as graph_api reads it.
 FOLLOWER_COUNTS_QUERY: Final = (
     f"MATCH (author:{Vertex.USER}) WHERE author.{Key.DOMAIN_ID} IN $authorIds "
-    f"OPTIONAL MATCH (follower:{Vertex.USER})-[:{Edge.FOLLOWS}]->(author) WHERE author.{follower_count} IS NULL "
-    "WITH author, count(follower) AS counted "
-    f"RETURN author.{Key.DOMAIN_ID} AS authorId, coalesce(author.{follower_count}, counted) AS followerCount"
+    f"RETURN author.{Key.DOMAIN_ID} AS authorId, coalesce(author.{Key.FOLLOWER_COUNT}, 0) AS followerCount"
 )
 #: Each author's followers with the time they followed: a post is fanned out only to those
 #: who followed by its time (a later follower gets it from the follow's backfill).

@@ -38,6 +38,7 @@ from components.observability import ObservabilitySettings
 from components.python_function import FunctionsSettings
 from components.rest_api import RestApiSettings
 from components.secrets import SecretsSettings
+from components.timelines import TimelinesSettings
 from components.validation import ArgsError
 from components.web_firewall import WebFirewallSettings
 
@@ -184,6 +185,7 @@ class StackSettings:
     uploads: UploadSettings
     thumbnails: ThumbnailSettings
     rest_api: RestApiSettings
+    timelines: TimelinesSettings
 
 
 #: Config section -> settings class, in the configuration table's order (offline/config_docs).

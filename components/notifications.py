@@ -29,6 +29,7 @@ from components.notifications_push import platform_of, push_platforms
 from components.notifications_queue import VISIBILITY_FACTOR, event_queues
 from components.notifications_tables import notification_tables
 from components.python_function import LAYERS_ROOT, FunctionsSettings, PythonFunction
+from components.timelines import Timelines
 from components.validation import ArgsError, require_int_range, require_non_empty
 from offline.flows.model import Flow, declare
 
@@ -104,6 +105,8 @@ class NotificationsArgs:
     lambda_security_group_id: pulumi.Input[str]
     data_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
+    #: The home-feed timelines the poller fans new posts out into.
+    timelines: Timelines
     #: Platform credentials from Secrets Manager's source values (Pulumi secrets); None: not configured.
     apns_signing_key: pulumi.Output[str] | None = None
     fcm_service_account: pulumi.Output[str] | None = None
@@ -166,11 +169,14 @@ class Notifications(pulumi.ComponentResource):
             graph_statements=[
                 args.graph.stream_statement("ReadStream"),
                 args.graph.query_statement("LookUpUsersInTheGraph", ["neptune-db:ReadDataViaQuery"]),
+                # The poller's EncryptEvents already lets DynamoDB decrypt the data key for it.
+                *args.timelines.writer_statements(key_granted=True),
             ],
             parent=self,
         )
         self.poller, self.schedule_group, self.schedule = poller.function, poller.schedule_group, poller.schedule
         self._declare_graph_flows(args.graph)
+        args.timelines.declare_writer_flows(self.poller.role.arn, "stream_poller")
 
         self.notifier = notifier(name, args, queues, tables, push, self)
         self.devices = device_registry(name, args, tables, push, self)

@@ -64,6 +64,9 @@ def stream_poller(
                 queue_url=queues.queue.url,
                 neptune=neptune,
                 page_limit=settings.stream_page_limit,
+                timelines=args.timelines.environment(),
+                backfill_posts=args.timelines.backfill_posts,
+                entry_ttl_days=args.timelines.entry_ttl_days,
             ),
             statements=[
                 *graph_statements,

@@ -174,6 +174,11 @@ DESCRIPTIONS: Mapping[str, str] = {
     "restApi.throttleRateLimit": "Stage-wide steady requests per second.",
     "restApi.throttleBurstLimit": "Stage-wide burst above the steady rate.",
     "restApi.accessLogRetentionDays": "Retention of the access and execution log groups.",
+    "timelines.fanInThreshold": "Accounts with more followers than this are not fanned out to followers' timelines; their posts are read on fan-in when a follower opens the feed (docs/scaling.md, Timelines).",
+    "timelines.backfillPosts": "Recent posts of the followee copied into the follower's timeline on a follow (0-1000).",
+    "timelines.entryTtlDays": "Days a timeline entry lives after its post's time (DynamoDB TTL): the home feed's horizon (1-3650).",
+    "timelines.deletionProtection": "DynamoDB deletion protection on the timelines table.",
+    "timelines.protect": "Pulumi `protect` on the timelines table.",
     "restApi.manageAccountLoggingRole": "Set API Gateway's account-wide CloudWatch Logs role (opt-in: it replaces the account's existing one; a fresh account needs it once per region for stage logging).",
 }
 

@@ -249,8 +249,28 @@ def _address_name(res: Res, taken: set[str], tf_type: str) -> str:
     return name
 
 
-def _reference_attribute(value: str) -> str:
-    return "arn" if value.startswith("arn:") else "id"
+#: Suffixes a program appends to another resource's ARN in one input (a log group's ``:*``
+#: for CloudTrail, an object ARN's ``/*``): still a reference to that resource in Terraform
+#: (``"${aws_cloudwatch_log_group.x.arn}:*"``), so still unknown before apply.
+REFERENCE_SUFFIXES: Final = (":*", "/*")
+
+
+def _target_of(value: str, targets: Mapping[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """(address, attribute) of the resource whose identifier ``value`` is (or extends by a suffix)."""
+    if value in targets:
+        return targets[value]
+    for suffix in REFERENCE_SUFFIXES:
+        if value.endswith(suffix) and value[: -len(suffix)] in targets:
+            return targets[value[: -len(suffix)]]
+    if not value.lstrip().startswith(("{", "[")):
+        # An ARN built into another identifier (API Gateway's invoke URI of a function is
+        # ``arn:aws:apigateway:...:path/2015-03-31/functions/<function ARN>/invocations``, the
+        # function's ``invoke_arn`` in Terraform). Never inside a JSON document: a policy stays
+        # a known value checkov reads.
+        for known, target in targets.items():
+            if known.startswith("arn:") and known in value:
+                return target[0], "invoke_arn" if "/invocations" in value else target[1]
+    return None
 
 
 def _referencing(value: Any, targets: Mapping[str, str]) -> tuple[Any, Any, list[str]]:
@@ -260,9 +280,10 @@ def _referencing(value: Any, targets: Mapping[str, str]) -> tuple[Any, Any, list
     unknown and a reference, as in a plan where that resource is created first.
     """
     if isinstance(value, str):
-        address = targets.get(value)
-        if address is not None:
-            return None, True, [f"{address}.{_reference_attribute(value)}", address]
+        target = _target_of(value, targets)
+        if target is not None:
+            address, attribute = target
+            return None, True, [f"{address}.{attribute}", address]
         return value, False, []
     if isinstance(value, list):
         known: list[Any] = []
@@ -322,6 +343,21 @@ def _expressions(
     return expressions
 
 
+def _identifiers(res: Res, address: str) -> dict[str, tuple[str, str]]:
+    """Values another resource's input may take from ``res``: the provider-assigned identifiers
+    (id, ARN) and its own top-level string inputs (a stage's ``stageName``, a bucket's
+    ``bucket``), each with the Terraform attribute it is. Only inputs that depend on ``res``
+    (property dependencies) are matched against them, so a shared value elsewhere is never
+    taken for a reference."""
+    found: dict[str, tuple[str, str]] = {}
+    for prop, value in res.props.items():
+        if isinstance(value, str) and value and not is_unknown(value) and _CAMEL.match(prop):
+            found.setdefault(value, (address, attribute_name(res.type, prop, value, top_level=True)))
+    for value in res.identifiers:
+        found[value] = (address, "arn" if value.startswith("arn:") else "id")
+    return found
+
+
 def export(resources: Iterable[Res], *, region: str | None = None) -> PlanExport:
     """The Terraform plan document of ``resources`` (``Res`` views, as the packs see them)."""
     views = list(resources)
@@ -338,14 +374,7 @@ def export(resources: Iterable[Res], *, region: str | None = None) -> PlanExport
         taken.add(f"{tf_type}.{name}")
         mapped.append((res, tf_type, name))
     address_of_urn = {res.urn: f"{tf_type}.{name}" for res, tf_type, name in mapped}
-    identifiers: dict[str, dict[str, str]] = {}
-    for res, _tf_type, _name in mapped:
-        own = {*res.identifiers}
-        for key in ("arn", "name", "bucket", "id"):
-            value = res.get(key)
-            if isinstance(value, str) and value and not is_unknown(value):
-                own.add(value)
-        identifiers[res.urn] = dict.fromkeys(own, address_of_urn[res.urn])
+    identifiers = {res.urn: _identifiers(res, address_of_urn[res.urn]) for res, _tf_type, _name in mapped}
 
     planned: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
@@ -360,7 +389,7 @@ def export(resources: Iterable[Res], *, region: str | None = None) -> PlanExport
         }
         for attr in list(values):
             prop = by_prop.get(attr, attr)
-            targets: dict[str, str] = {}
+            targets: dict[str, tuple[str, str]] = {}
             for urn in res.deps_of(prop):
                 targets.update(identifiers.get(urn, {}))
             if not targets:

@@ -273,7 +273,7 @@ def _target_of(value: str, targets: Mapping[str, tuple[str, str]]) -> tuple[str,
     return None
 
 
-def _referencing(value: Any, targets: Mapping[str, str]) -> tuple[Any, Any, list[str]]:
+def _referencing(value: Any, targets: Mapping[str, tuple[str, str]]) -> tuple[Any, Any, list[str]]:
     """Split ``value`` into (known part, after_unknown marks, references).
 
     A string leaf equal to an identifier of a resource the property depends on becomes

@@ -271,10 +271,10 @@ def checkov_results() -> dict[str, dict[str, list[dict[str, Any]]]]:
     for report in reports:
         for status, key in (("passed", "passed_checks"), ("failed", "failed_checks")):
             for check in report.get("results", {}).get(key, []):
-                stack = stack_of.get(Path(str(check.get("file_path", ""))).name)
-                if stack is None:
+                of_stack = stack_of.get(Path(str(check.get("file_path", ""))).name)
+                if of_stack is None:
                     raise RuntimeError(f"checkov reported a file it was not given: {check.get('file_path')}")
-                results[stack][status].append(check)
+                results[of_stack][status].append(check)
     return results
 
 

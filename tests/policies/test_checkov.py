@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from offline.terraform_plan import terraform_type
 from policies.core import Rule
 from policies.rules import all_rules
 from tests.checkov_tally import UNCLASSIFIED
@@ -67,7 +68,7 @@ def label_mismatch(rule_name: str, pulumi_types: tuple[str, ...], check_id: str,
         return f"{rule_name} declares {check_id}, which is not a check of checkov 3.3.30"
     if not pulumi_types:
         return None
-    ours = {cmp.terraform_type(t) for t in pulumi_types} - {None}
+    ours = {terraform_type(t) for t in pulumi_types} - {None}
     if ours & set(entry["types"]):
         return None
     return (

@@ -33,7 +33,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SocialBackendBench")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "graph_api")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-import graph_api.app as graph_api  # noqa: E402
+import graph_api.handler as graph_api  # noqa: E402
 from shared.graph import cursors, queries  # noqa: E402
 from shared.graph.repository import GraphRepository  # noqa: E402
 from shared.graph.service import SocialService  # noqa: E402

@@ -259,7 +259,6 @@ class Notifications(pulumi.ComponentResource):
             f"{name}-stream-poller",
             PythonFunctionArgs(
                 source="stream_poller",
-                handler="poller.handler.handler",
                 description="Reads Neptune Streams after the checkpoint and sends notification events to SQS FIFO",
                 timeout_seconds=settings.poller_timeout_seconds,
                 reserved_concurrency=1,  # one reader at a time (the lease is the second guard)
@@ -333,7 +332,6 @@ class Notifications(pulumi.ComponentResource):
             f"{name}-notifier",
             PythonFunctionArgs(
                 source="notifier",
-                handler="notify.handler.handler",
                 description="Publishes notification events to AppSync subscribers and mobile devices",
                 timeout_seconds=settings.notifier_timeout_seconds,
                 reserved_concurrency=settings.notifier_reserved_concurrency,
@@ -401,7 +399,6 @@ class Notifications(pulumi.ComponentResource):
             f"{name}-devices",
             PythonFunctionArgs(
                 source="devices",
-                handler="registry.handler.handler",
                 description="registerDevice / unregisterDevice: SNS endpoints and the device registry",
                 reserved_concurrency=settings.devices_reserved_concurrency,
                 environment=DevicesEnvironment(devices_table=self.devices_table.name, push=push),

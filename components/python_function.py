@@ -27,7 +27,6 @@ SHARED_SOURCE = "shared"
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
 SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
-HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 #: Stamp written by ``scripts/build_layers.py`` beside a built layer.
 STAMP = ".requirements.sha256"
 #: What the construct itself sets, for Powertools (every function's contract is its own).
@@ -59,10 +58,9 @@ class VpcPlacement:
 @dataclass(frozen=True, kw_only=True)
 class PythonFunctionArgs:
     context: DeploymentContext
-    #: Folder under ``functions/`` with the handler module (e.g. ``graph_api``).
+    #: The function's package: ``functions/<source>/``, a Python package named after its
+    #: folder, entry point ``<source>/handler.py:handler`` (the one layout every function has).
     source: str
-    #: ``module.function`` inside ``source``.
-    handler: str = "app.handler"
     description: str
     #: IAM statements the function needs beyond logging and tracing. Each names its
     #: resources; a ``"*"`` resource must carry a ``Sid`` explaining which AWS rule needs it.
@@ -92,11 +90,12 @@ class PythonFunctionArgs:
             raise ArgsError("source", f"must be a functions/ folder name like graph_api, got {self.source!r}")
         if not (self.functions_root / self.source).is_dir():
             raise ArgsError("source", f"{self.functions_root / self.source} does not exist")
-        if not HANDLER.match(self.handler):
-            raise ArgsError("handler", f"must be module.function, got {self.handler!r}")
-        module_file = self.functions_root / self.source / (self.handler.rsplit(".", 1)[0].replace(".", "/") + ".py")
-        if not module_file.is_file():
-            raise ArgsError("handler", f"{module_file} does not exist")
+        for module in ("__init__.py", "handler.py"):
+            if not (self.functions_root / self.source / module).is_file():
+                raise ArgsError(
+                    "source",
+                    f"{self.functions_root / self.source / module} does not exist (every function is a package)",
+                )
         if self.source != self.environment.SOURCE:
             raise ArgsError(
                 "environment",
@@ -123,6 +122,11 @@ class PythonFunctionArgs:
                 raise ArgsError(f"statements[{index}]", "a '*' resource needs a Sid naming why AWS requires it")
 
     @property
+    def handler(self) -> str:
+        """Lambda's handler string: module ``<source>.handler``, function ``handler``."""
+        return f"{self.source}.handler.handler"
+
+    @property
     def requirements(self) -> Path:
         return self.functions_root / self.source / "requirements.txt"
 
@@ -132,9 +136,11 @@ class PythonFunctionArgs:
 
 
 def _code_archive(root: Path, source: str) -> pulumi.AssetArchive:
-    """The function's folder at the package root, plus the shared library under shared/."""
+    """The function's package under ``<source>/`` and the shared library under ``shared/``:
+    the archive's root is what Lambda puts on ``sys.path`` (``/var/task``), as ``functions/``
+    is in the tests, so ``<source>.handler`` and ``shared.…`` import the same way in both."""
     assets: dict[str, pulumi.Asset | pulumi.Archive] = {}
-    folders = [(root / source, "")]
+    folders = [(root / source, f"{source}/")]
     if (root / SHARED_SOURCE).is_dir() and source != SHARED_SOURCE:
         folders.append((root / SHARED_SOURCE, f"{SHARED_SOURCE}/"))
     for folder, prefix in folders:

@@ -169,7 +169,7 @@ def _thumbnailer_upload_key() -> re.Pattern[str]:
     functions = str(REPO_ROOT / "functions")
     if functions not in sys.path:
         sys.path.insert(0, functions)
-    from thumbnailer.app import UPLOAD_KEY
+    from thumbnailer.handler import UPLOAD_KEY
 
     return UPLOAD_KEY
 

@@ -148,7 +148,7 @@ def test_poller_runs_alone_in_the_vpc(run: ProgramRun) -> None:
     poller = run.one("aws:lambda/function:Function", "notifications-stream-poller-function").inputs
     assert poller["reservedConcurrentExecutions"] == 1
     assert poller["vpcConfig"] == {"subnetIds": ["subnet-a", "subnet-b"], "securityGroupIds": ["sg-lambda"]}
-    assert poller["handler"] == "poller.handler.handler"
+    assert poller["handler"] == "stream_poller.handler.handler"
     variables = poller["environment"]["variables"]
     # The stream is read from the writer, follower lookups from the reader (the endpoints it was given).
     assert variables["NEPTUNE_WRITER_ENDPOINT"] == "graph.cluster-abc.eu-west-1.neptune.amazonaws.com"

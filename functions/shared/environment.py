@@ -330,7 +330,7 @@ class NeptuneSettings[S](EnvironmentContract[S]):
         return self.url(self.reader_endpoint)
 
 
-#: SNS platform-application keys (``notify``/``registry`` use them) -> field.
+#: SNS platform-application keys (``notifier``/``devices`` use them) -> field.
 PLATFORMS = {"APNS": "apns", "APNS_SANDBOX": "apns_sandbox", "FCM": "fcm"}
 
 

@@ -1,5 +1,5 @@
 """The graph model: the one owner of the labels and keys that graph_api writes
-(:mod:`shared.graph.queries`) and the stream poller reads (``poller.graph_model``).
+(:mod:`shared.graph.queries`) and the stream poller reads (``stream_poller.graph_model``).
 Both build their query texts from the names here; no label is spelled anywhere else.
 
 Model::

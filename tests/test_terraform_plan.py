@@ -7,15 +7,13 @@ hashicorp/aws resource pages), which pulumi-aws bridges one to one.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from offline.runner import REPO_ROOT
 from offline.terraform_plan import PlanExport, attribute_name, convert_block, export, snake, terraform_type
+from policies.check import main
 from policies.core import UNKNOWN, Res
 from policies.evaluate import res_from_recorded
 
@@ -152,13 +150,13 @@ def test_every_aws_resource_of_the_stacks_is_exported(stack: str, run: Any) -> N
     assert sum(plan.components.values()) == len(run.resources) - len(custom)
 
 
-def _check(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - this interpreter, this repository's module
-        [sys.executable, "-m", "policies.check", *args], capture_output=True, text=True, cwd=cwd, check=False
-    )
+def _check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """``python -m policies.check ARGS`` in this process: (exit code, stderr)."""
+    code = main(list(args))
+    return code, capsys.readouterr().err
 
 
-def test_the_checker_writes_the_plan_beside_its_verdict(tmp_path: Path) -> None:
+def test_the_checker_writes_the_plan_beside_its_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = tmp_path / "state.json"
     state.write_text(
         json.dumps(
@@ -179,8 +177,8 @@ def test_the_checker_writes_the_plan_beside_its_verdict(tmp_path: Path) -> None:
         )
     )
     plan_file = tmp_path / "plan.json"
-    done = _check("--state", str(state), "--export-terraform-plan", str(plan_file))
-    assert done.returncode in (0, 1), done.stderr
+    code, err = _check(capsys, "--state", str(state), "--export-terraform-plan", str(plan_file))
+    assert code in (0, 1), err
     document = json.loads(plan_file.read_text())
     assert document["format_version"] == "1.2"
     [queue] = document["planned_values"]["root_module"]["resources"]
@@ -188,21 +186,21 @@ def test_the_checker_writes_the_plan_beside_its_verdict(tmp_path: Path) -> None:
     assert queue["values"] == {"name": "jobs", "sqs_managed_sse_enabled": True}
 
 
-def test_an_unwritable_plan_path_is_one_line(tmp_path: Path) -> None:
+def test_an_unwritable_plan_path_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = tmp_path / "state.json"
     state.write_text(json.dumps({"version": 3, "deployment": {"resources": []}}))
     target = tmp_path / "missing-dir" / "plan.json"
-    done = _check("--state", str(state), "--export-terraform-plan", str(target))
-    assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
+    code, err = _check(capsys, "--state", str(state), "--export-terraform-plan", str(target))
+    assert code == 2
+    assert err.strip().splitlines() == [
         f"policies.check: cannot write the Terraform plan to {target}: No such file or directory"
     ]
 
 
-def test_the_preview_does_not_take_the_export(tmp_path: Path) -> None:
-    done = _check("--preview", "--export-terraform-plan", str(tmp_path / "plan.json"))
-    assert done.returncode == 2
-    assert "--export-terraform-plan" in done.stderr and "Traceback" not in done.stderr
+def test_the_preview_does_not_take_the_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = _check(capsys, "--preview", "--export-terraform-plan", str(tmp_path / "plan.json"))
+    assert code == 2
+    assert "--export-terraform-plan" in err and "Traceback" not in err
 
 
 def test_an_arn_with_a_suffix_or_inside_an_invoke_uri_is_a_reference_but_a_policy_stays_known() -> None:

@@ -77,7 +77,7 @@ _META = {
     rows=[106],
     fsbp=["IAM.1"],
     cdk_nag=["IAM5", "NIST5:IAMPolicyNoStatementsWithAdminAccess"],
-    checkov=["CKV_AWS_62", "CKV_AWS_1"],
+    checkov=["CKV_AWS_62"],
     **_META,  # type: ignore[arg-type]
 )
 def no_admin(r: Res, _: Settings) -> Iterator[str]:
@@ -98,7 +98,7 @@ def no_admin(r: Res, _: Settings) -> Iterator[str]:
     rows=[107],
     fsbp=["IAM.21"],
     cdk_nag=["IAM5", "NIST5:IAMPolicyNoStatementsWithFullAccess"],
-    checkov=["CKV_AWS_63", "CKV_AWS_49"],
+    checkov=["CKV_AWS_63"],
     **_META,  # type: ignore[arg-type]
 )
 def wildcard_actions(r: Res, _: Settings) -> Iterator[str]:

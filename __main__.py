@@ -24,6 +24,7 @@ from components.notifications import Notifications, NotificationsArgs
 from components.observability import Observability, ObservabilityArgs
 from components.rest_api import RestApi, RestApiArgs
 from components.secrets import Secrets, SecretsArgs
+from components.timelines import Timelines, TimelinesArgs
 from components.web_firewall import WebFirewall, WebFirewallArgs
 
 #: Resolved by the device registry function (outside the VPC: it calls SNS), not graph_api.
@@ -88,6 +89,10 @@ def main() -> None:
             tags=tags,
         ),
     )
+    timelines = Timelines(
+        "timelines",
+        TimelinesArgs(context=context, settings=settings.timelines, data_key_arn=keys.data.arn, tags=tags),
+    )
     graph_api, auth_triggers = graph_functions(
         GraphFunctionsArgs(
             context=context,
@@ -97,6 +102,7 @@ def main() -> None:
             network=network,
             logs_key_arn=keys.logs.arn,
             data_key_arn=keys.data.arn,
+            timelines=timelines,
             tags=tags,
         )
     )
@@ -158,6 +164,7 @@ def main() -> None:
         NotificationsArgs(
             context=context,
             settings=settings.notifications,
+            functions=settings.functions,
             graph=graph.access,
             graphql_api_arn=api.api.arn,
             graphql_url=api.api.uris["GRAPHQL"],
@@ -165,6 +172,7 @@ def main() -> None:
             lambda_security_group_id=network.lambda_security_group.id,
             data_key_arn=keys.data.arn,
             logs_key_arn=keys.logs.arn,
+            timelines=timelines,
             apns_signing_key=stack.apns_signing_key,
             fcm_service_account=stack.fcm_service_account,
             tags=tags,

@@ -20,6 +20,7 @@ round trips a field costs, and how little the handler adds on top.
 from __future__ import annotations
 
 import argparse
+import bisect
 import os
 import random
 import statistics
@@ -43,6 +44,7 @@ from shared.graph import cursors, queries  # noqa: E402
 from shared.graph.counters import CounterRepair  # noqa: E402
 from shared.graph.repository import GraphRepository  # noqa: E402
 from shared.graph.service import SocialService  # noqa: E402
+from shared.graph.timelines import entry_key, outbox  # noqa: E402
 
 from tests.functions.appsync_events import appsync_event  # noqa: E402
 from tests.functions.conftest import FakeLambdaContext  # noqa: E402
@@ -223,7 +225,12 @@ def main() -> None:
     parser.add_argument("--page", type=int, default=20, help="feed page size (first)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--growth-base", type=int, default=100, help="growth series 1x degree (then 10x, 100x)")
+    parser.add_argument("--growth-posts", type=int, default=10, help="posts per followed account at degree 1x")
+    parser.add_argument("--growth-only", action="store_true", help="only the growth series")
     options = parser.parse_args()
+    if options.growth_only:
+        growth_feed(options)
+        return
 
     server = EmbeddedServer()
     executor = server.graph("bench")
@@ -318,6 +325,130 @@ def main() -> None:
     sent = sorted({named.get(query, "bench-only") for _, query, _ in executor.calls})
     print(f"\nnamed queries exercised: {', '.join(sent)}")
     growth_user_post(options)
+    growth_feed(options)
+
+
+# --- growth: the first home-feed page as followed accounts post more (issue 16) -------------
+
+#: Ordinary accounts the viewer follows (fanned out into the viewer's timeline) and the
+#: high-follower accounts (read on fan-in from their outboxes).
+GROWTH_ORDINARY = 20
+GROWTH_FAN_IN = 2
+GROWTH_THRESHOLD = 3
+
+
+class SortedPartitions:
+    """The timelines table's access path, in memory: each partition's entries sorted by the
+    sort key, a page found by binary search. That is what a DynamoDB ``Query`` with a
+    sort-key condition costs ("Query operations in DynamoDB": it reads only the matching key
+    range of one partition). moto is not used here: it scans and sorts the whole partition on
+    every query, a cost of the emulator that would grow with the degree and hide the store's."""
+
+    def __init__(self) -> None:
+        self.partitions: dict[str, list[tuple[str, str, str]]] = {}
+
+    def add(self, partition: str, post_id: str, created_at: str) -> None:
+        self.partitions.setdefault(partition, []).append((entry_key(created_at, post_id), post_id, created_at))
+
+    def seal(self) -> None:
+        for entries in self.partitions.values():
+            entries.sort()
+
+    def page(self, partition: str, position: cursors.Position | None, limit: int) -> Any:
+        from shared.graph.repository import PageRows
+
+        entries = self.partitions.get(partition, [])
+        end = (
+            len(entries)
+            if position is None
+            else bisect.bisect_left(entries, (entry_key(position.created_at, position.id),))
+        )
+        chosen = entries[max(0, end - limit - 1) : end][::-1]
+        rows = [{"id": post_id, "createdAt": created_at} for _, post_id, created_at in chosen]
+        return PageRows(rows=rows[:limit], has_next=len(rows) > limit)
+
+
+def _growth_figures(
+    executor: EmbeddedExecutor, store: SortedPartitions, viewer: str, stars: list[str], options: argparse.Namespace
+) -> dict[str, list[float]]:
+    repository = GraphRepository(executor)
+    timelines = SocialService(repository, timelines=store, fan_in_threshold=GROWTH_THRESHOLD)
+    graph_only = SocialService(repository)
+    first = [p["id"] for p in timelines.home_feed(viewer, options.page)["items"]]
+    if first != [p["id"] for p in graph_only.home_feed(viewer, options.page)["items"]]:
+        raise RuntimeError("the timeline feed and the graph's feed disagree")
+    partitions = (viewer, *map(outbox, stars))
+    samples = max(20, options.samples // 5)
+    return {
+        "homeFeed, timelines + fan-in (deployed)": timed(samples, lambda _: timelines.home_feed(viewer, options.page)),
+        "  timeline + outbox pages (store stand-in)": timed(
+            samples, lambda _: [store.page(p, None, options.page) for p in partitions]
+        ),
+        "  FAN_IN_FOLLOWEES": timed(samples, lambda _: repository.fan_in_followees(viewer, GROWTH_THRESHOLD)),
+        "  projection: POSTS_BY_IDS + USERS_BY_IDS": timed(samples, lambda _: timelines._posts(first, viewer)),
+        "homeFeed, graph only (HOME_FEED_PAGE, before)": timed(
+            samples, lambda _: graph_only.home_feed(viewer, options.page)
+        ),
+    }
+
+
+def growth_feed(options: argparse.Namespace, degrees: tuple[int, ...] = (1, 10, 100)) -> None:
+    """First home-feed page at degree 1x, 10x, 100x: the followed accounts' posts grow,
+    everything else (whom the viewer follows, their followers, the page size) stays."""
+    base = max(1, options.growth_posts)
+    rng = random.Random(options.seed + 2)  # noqa: S311 - reproducible test data
+    print(
+        f"\nhome feed growth: the viewer follows {GROWTH_ORDINARY} ordinary accounts (fanned out) and "
+        f"{GROWTH_FAN_IN} above the threshold of {GROWTH_THRESHOLD} followers (fan-in); each posts {base} x degree"
+    )
+    print(f"{'first page of ' + str(options.page) + ', median ms':48}{'degree':>7}{'posts':>9}{'ms':>9}{'x 1x':>7}")
+    results: dict[str, dict[int, float]] = {}
+
+    def new_id() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    server = EmbeddedServer()
+    try:
+        for degree in degrees:
+            executor = server.graph(f"growth-{degree}")
+            try:
+                executor.create_indexes()
+                viewer, fans = new_id(), [new_id() for _ in range(GROWTH_THRESHOLD)]
+                ordinary = [new_id() for _ in range(GROWTH_ORDINARY)]
+                stars = [new_id() for _ in range(GROWTH_FAN_IN)]
+                people = [viewer, *fans, *ordinary, *stars]
+                executor.graph.query(
+                    LOAD_USERS,
+                    {"rows": [{"id": u, "handle": f"u{i}", "createdAt": stamp(rng)} for i, u in enumerate(people)]},
+                )
+                follows = [{"a": viewer, "b": b, "createdAt": stamp(rng)} for b in (*ordinary, *stars)]
+                follows += [{"a": fan, "b": star, "createdAt": stamp(rng)} for fan in fans for star in stars]
+                executor.graph.query(LOAD_FOLLOWS, {"rows": follows})
+                store = SortedPartitions()
+                posts = []
+                for author in (*ordinary, *stars):
+                    for index in range(base * degree):
+                        post = {"id": new_id(), "author": author, "text": f"p{index}", "createdAt": stamp(rng)}
+                        posts.append(post)
+                        partition = outbox(author) if author in stars else viewer
+                        store.add(partition, post["id"], post["createdAt"])
+                        if author not in stars:
+                            store.add(outbox(author), post["id"], post["createdAt"])
+                for start in range(0, len(posts), BATCH):
+                    executor.graph.query(LOAD_POSTS, {"rows": posts[start : start + BATCH]})
+                store.seal()
+                # The kept counters (followerCount decides fan-in), as the mutations keep them.
+                CounterRepair(GraphRepository(executor), batch_size=1000).run()
+                figures = _growth_figures(executor, store, viewer, stars, options)
+                for label, millis in figures.items():
+                    median = statistics.median(millis)
+                    results.setdefault(label, {})[degree] = median
+                    ratio = median / results[label][degrees[0]]
+                    print(f"{label:48}{degree:>6}x{len(posts):>9,}{median:>9.3f}{ratio:>7.2f}")
+            finally:
+                executor.delete()
+    finally:
+        server.close()
 
 
 if __name__ == "__main__":

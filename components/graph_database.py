@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from shared.environment import NeptuneSettings
 
 from components.context import DeploymentContext
+from components.log_group import log_group
 from components.validation import ArgsError, require_int_range, require_log_retention
 from offline.flows.model import Flow
 
@@ -64,8 +65,6 @@ class GraphDatabaseSettings:
     engine_version: str = "1.4.5.1"
     instance_class: str = "db.r6g.large"
     instance_count: int = 2
-    #: Require two or more instances (in distinct AZs) so a zone failure fails over.
-    require_multi_az: bool = True
     serverless: ServerlessScaling | None = None
     backup_retention_days: int = 7
     preferred_backup_window: str = "02:00-03:00"
@@ -99,10 +98,6 @@ class GraphDatabaseSettings:
                 f"serverless scaling and instance class {SERVERLESS_CLASS} go together (instance_class is {self.instance_class!r})",
             )
         require_int_range("instance_count", self.instance_count, 1, 16)
-        if self.require_multi_az and self.instance_count < 2:
-            raise ArgsError(
-                "instance_count", f"must be at least 2 when require_multi_az is set, got {self.instance_count}"
-            )
         require_int_range("backup_retention_days", self.backup_retention_days, 1, 35)
         if not BACKUP_WINDOW.match(self.preferred_backup_window):
             raise ArgsError(
@@ -309,13 +304,13 @@ class GraphDatabase(pulumi.ComponentResource):
             opts=child,
         )
         # Declared so retention and KMS apply; Neptune would otherwise create it bare.
-        audit_log_group = aws.cloudwatch.LogGroup(
+        audit_log_group = log_group(
             f"{name}-audit-logs",
-            name=f"/aws/neptune/{self.cluster_identifier}/audit",
-            retention_in_days=settings.audit_log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            tags=dict(args.tags),
-            opts=child,
+            group_name=f"/aws/neptune/{self.cluster_identifier}/audit",
+            retention_days=settings.audit_log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=args.tags,
+            parent=self,
         )
 
         self.cluster = aws.neptune.Cluster(

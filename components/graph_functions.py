@@ -19,6 +19,7 @@ from components.graph_database import GraphAccess
 from components.identity import IdentitySettings
 from components.network import Network
 from components.python_function import FunctionsSettings, PythonFunction, PythonFunctionArgs, VpcPlacement
+from components.timelines import Timelines
 from offline.flows.model import declare
 
 #: What graph_api's openCypher does (functions/shared/graph/client.py): reads for feeds,
@@ -43,6 +44,8 @@ class GraphFunctionsArgs:
     network: Network
     logs_key_arn: pulumi.Input[str]
     data_key_arn: pulumi.Input[str]
+    #: The home feed's timelines (graph_api reads them).
+    timelines: Timelines
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -68,8 +71,11 @@ def graph_functions(args: GraphFunctionsArgs) -> tuple[PythonFunction, PythonFun
         PythonFunctionArgs(
             source="graph_api",
             description="AppSync direct Lambda resolver: the social graph over openCypher",
-            statements=[args.graph.query_statement("QueryTheSocialGraph", list(GRAPH_API_QUERIES))],
-            environment=GraphApiEnvironment(neptune=args.graph.environment),
+            statements=[
+                args.graph.query_statement("QueryTheSocialGraph", list(GRAPH_API_QUERIES)),
+                *args.timelines.reader_statements(),
+            ],
+            environment=GraphApiEnvironment(neptune=args.graph.environment, timelines=args.timelines.environment()),
             **common,  # type: ignore[arg-type]
             **args.functions.graph_api.function_args(),
         ),
@@ -95,4 +101,5 @@ def graph_functions(args: GraphFunctionsArgs) -> tuple[PythonFunction, PythonFun
         *args.graph.query_flows(graph_api.role.arn, "graph_api", GRAPH_API_QUERIES),
         *args.graph.query_flows(auth_triggers.role.arn, "auth_triggers", AUTH_TRIGGERS_QUERIES),
     )
+    args.timelines.declare_reader_flows(graph_api.role.arn, "graph_api")
     return graph_api, auth_triggers

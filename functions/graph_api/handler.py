@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import AppSyncResolver
 from aws_lambda_powertools.logging import correlation_paths
@@ -35,6 +36,7 @@ from shared.graph.counters import CounterRepair, RepairRequest
 from shared.graph.errors import GraphQLError, UnauthenticatedError
 from shared.graph.repository import GraphRepository
 from shared.graph.service import JSON, SocialService
+from shared.graph.timelines import DynamoDBTimelines
 from shared.graph.validation import UUID
 
 logger = Logger()
@@ -54,7 +56,12 @@ def social_service() -> SocialService:
     global _service  # one service (and its clients) per execution environment
     if _service is None:
         environment = GraphApiEnvironment.from_environment()
-        _service = SocialService(GraphRepository(NeptuneExecutor(environment.neptune)))
+        _service = SocialService(
+            GraphRepository(NeptuneExecutor(environment.neptune)),
+            # DynamoDB through the VPC's gateway endpoint (components/timelines.py).
+            timelines=DynamoDBTimelines(boto3.client("dynamodb"), environment.timelines.table),
+            fan_in_threshold=environment.timelines.fan_in_threshold,
+        )
     return _service
 
 

@@ -64,3 +64,30 @@ FOLLOWERS_QUERY: Final = (
     f"RETURN author.{Key.DOMAIN_ID} AS authorId, follower.{Key.DOMAIN_ID} AS followerId "
     "ORDER BY authorId, followerId SKIP $skip LIMIT $limit"
 )
+
+# --- timelines (fan-out on write; docs/scaling.md, "Timelines") ---------------------------
+#: Each author's follower count: the kept counter (``Key.FOLLOWER_COUNT``), 0 on a vertex
+#: the counter repair job has not written yet, as graph_api reads it.
+FOLLOWER_COUNTS_QUERY: Final = (
+    f"MATCH (author:{Vertex.USER}) WHERE author.{Key.DOMAIN_ID} IN $authorIds "
+    f"RETURN author.{Key.DOMAIN_ID} AS authorId, coalesce(author.{Key.FOLLOWER_COUNT}, 0) AS followerCount"
+)
+#: Each author's followers with the time they followed: a post is fanned out only to those
+#: who followed by its time (a later follower gets it from the follow's backfill).
+FOLLOWERS_SINCE_QUERY: Final = (
+    f"MATCH (follower:{Vertex.USER})-[edge:{Edge.FOLLOWS}]->(author:{Vertex.USER}) "
+    f"WHERE author.{Key.DOMAIN_ID} IN $authorIds "
+    f"RETURN author.{Key.DOMAIN_ID} AS authorId, follower.{Key.DOMAIN_ID} AS followerId, edge.createdAt AS followedAt "
+    "ORDER BY authorId, followerId SKIP $skip LIMIT $limit"
+)
+#: Posts by domain id with their author and time (a post whose time its transaction does not state).
+POSTS_QUERY: Final = (
+    f"MATCH (author:{Vertex.USER})-[:{Edge.POSTED}]->(post:{Vertex.POST}) WHERE post.{Key.DOMAIN_ID} IN $postIds "
+    f"RETURN post.{Key.DOMAIN_ID} AS postId, author.{Key.DOMAIN_ID} AS authorId, post.createdAt AS createdAt"
+)
+#: The newest ``$limit`` posts of ``$authorId``: a new follower's backfill.
+RECENT_POSTS_QUERY: Final = (
+    f"MATCH (:{Vertex.USER} {{{Key.DOMAIN_ID}: $authorId}})-[:{Edge.POSTED}]->(post:{Vertex.POST}) "
+    f"RETURN post.{Key.DOMAIN_ID} AS postId, post.createdAt AS createdAt "
+    "ORDER BY createdAt DESC, postId DESC LIMIT $limit"
+)

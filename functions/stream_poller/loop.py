@@ -12,6 +12,7 @@ from stream_poller.mapping import GraphLookups, map_transactions
 from stream_poller.records import MAX_PARKED_RAW_CHARS, PoisonRecord, StreamPosition, Transaction, complete_transactions
 from stream_poller.sink import EventSink
 from stream_poller.stream import StreamReader, StreamThrottledError
+from stream_poller.timeline import TimelineWriter
 
 #: Neptune's largest page (GetPropertygraphStream ``limit``).
 MAX_PAGE = 100_000
@@ -42,6 +43,9 @@ class PollResult:
     event_ids: list[str] = field(default_factory=list)
     #: Records parked as poison (recorded, then skipped): the PoisonRecordsParked metric.
     parked: int = 0
+    #: Timeline entries written and removed (fan-out, backfill, unfollow, deleted posts).
+    timeline_puts: int = 0
+    timeline_deletes: int = 0
 
 
 #: What a record's content (not the infrastructure) can make mapping raise.
@@ -61,6 +65,7 @@ class Poller:
         sleep: Callable[[float], None],
         rng: random.Random | None = None,
         parking: ParkedRecordStore | None = None,
+        timelines: TimelineWriter | None = None,
     ) -> None:
         self._store = store
         self._stream = stream
@@ -71,6 +76,7 @@ class Poller:
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._parking = parking
+        self._timelines = timelines
 
     def _park(self, poison: PoisonRecord, result: PollResult) -> None:
         if self._parking is None:
@@ -160,6 +166,12 @@ class Poller:
                     limit = min(MAX_PAGE, limit * 2)  # one transaction larger than the page: read more
                     continue
                 events = self._map(transactions, result)
+                if self._timelines is not None:
+                    # Before the checkpoint moves, like the events: a failure re-reads the page,
+                    # and the idempotent writes converge (stream_poller.timeline).
+                    written = self._timelines.apply(transactions)
+                    result.timeline_puts += written.puts
+                    result.timeline_deletes += written.deletes
                 self._sink.send(events)
                 last = transactions[-1]
                 self._store.advance(

@@ -19,8 +19,12 @@ from shared.notification_events import NotificationEvent, iso_timestamp
 from stream_poller.graph_model import (
     DOMAIN_IDS_QUERY,
     EDGE_RULES,
+    FOLLOWER_COUNTS_QUERY,
     FOLLOWERS_QUERY,
+    FOLLOWERS_SINCE_QUERY,
     POST_AUTHORS_QUERY,
+    POSTS_QUERY,
+    RECENT_POSTS_QUERY,
     EdgeRule,
     Recipient,
 )
@@ -190,3 +194,37 @@ class NeptuneLookups:
             if len(rows) < self._page_size:
                 return found
             skip += self._page_size
+
+    # --- timelines (stream_poller.timeline.TimelineLookups) ----------------------------------
+
+    def follower_counts(self, author_ids: Collection[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for chunk in self._chunks(author_ids):
+            for row in self._query(FOLLOWER_COUNTS_QUERY, {"authorIds": chunk}):
+                found[str(row["authorId"])] = int(row["followerCount"])
+        return found
+
+    def followers_since(self, author_ids: Collection[str]) -> dict[str, list[tuple[str, str]]]:
+        found: dict[str, list[tuple[str, str]]] = {}
+        skip = 0
+        while True:
+            parameters = {"authorIds": list(author_ids), "skip": skip, "limit": self._page_size}
+            rows = self._query(FOLLOWERS_SINCE_QUERY, parameters)
+            for row in rows:
+                # A follow without a time (none graph_api writes) counts as older than any post.
+                followed_at = "" if row.get("followedAt") is None else str(row["followedAt"])
+                found.setdefault(str(row["authorId"]), []).append((str(row["followerId"]), followed_at))
+            if len(rows) < self._page_size:
+                return found
+            skip += self._page_size
+
+    def posts(self, post_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for chunk in self._chunks(post_ids):
+            for row in self._query(POSTS_QUERY, {"postIds": chunk}):
+                found[str(row["postId"])] = (str(row["authorId"]), str(row["createdAt"]))
+        return found
+
+    def recent_posts(self, author_id: str, limit: int) -> list[tuple[str, str]]:
+        rows = self._query(RECENT_POSTS_QUERY, {"authorId": author_id, "limit": limit})
+        return [(str(row["postId"]), str(row["createdAt"])) for row in rows]

@@ -231,6 +231,16 @@ ORDER BY createdAt DESC, id DESC
 LIMIT $limit
 """
 
+#: Whom ``$viewerId`` follows that has more than ``$threshold`` followers (the kept
+#: counter; one not yet repaired reads as 0, as every count does): the home feed reads their
+#: outboxes (fan-in) instead of expecting their posts in the viewer's timeline.
+FAN_IN_FOLLOWEES = f"""
+MATCH (:{_user} {{{_id}: $viewerId}})-[:{_follows}]->(u:{_user})
+WHERE {_count("u", _followers)} > $threshold
+RETURN u.{_id} AS id
+ORDER BY id
+"""
+
 # --- Likes -------------------------------------------------------------------------
 
 #: Idempotent: a second like finds the edge and counts nothing. No row: no such user or post.

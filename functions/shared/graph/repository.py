@@ -129,6 +129,10 @@ class GraphRepository:
     def home_feed_page(self, viewer_id: str, position: Position | None, limit: int) -> PageRows:
         return self._page(queries.HOME_FEED_PAGE, {"viewerId": viewer_id}, position, limit)
 
+    def fan_in_followees(self, viewer_id: str, threshold: int) -> list[str]:
+        rows = self.executor.read(queries.FAN_IN_FOLLOWEES, {"viewerId": viewer_id, "threshold": threshold})
+        return [str(row["id"]) for row in rows]
+
     # --- likes ---------------------------------------------------------------------
 
     def like(self, user_id: str, post_id: str, created_at: str) -> bool:

@@ -419,6 +419,15 @@ def test_handler_emits_stream_expired_metric_and_fails(
     assert any(metric(m, "StreamExpired") == 1 for m in emf)
 
 
+#: The poller's timeline settings (components/timelines.py renders them).
+TIMELINE_VARIABLES = {
+    "TIMELINE_TABLE": "timelines",
+    "FAN_IN_THRESHOLD": "10000",
+    "TIMELINE_BACKFILL_POSTS": "20",
+    "TIMELINE_ENTRY_TTL_DAYS": "30",
+}
+
+
 def test_environment_is_parsed_once_into_clients(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHECKPOINT_TABLE", TABLE)
     monkeypatch.setenv("QUEUE_URL", aws["queue_url"])
@@ -426,6 +435,8 @@ def test_environment_is_parsed_once_into_clients(aws: dict[str, Any], monkeypatc
     monkeypatch.setenv("NEPTUNE_READER_ENDPOINT", "reader.example")
     monkeypatch.setenv("NEPTUNE_PORT", "8182")
     monkeypatch.setenv("STREAM_PAGE_LIMIT", "1000")
+    for name, value in TIMELINE_VARIABLES.items():
+        monkeypatch.setenv(name, value)
     app._poller.cache_clear()
     assert app._poller() is app._poller()
     app._poller.cache_clear()
@@ -446,6 +457,7 @@ def test_lookups_read_the_writer_that_serves_the_stream(monkeypatch: pytest.Monk
         "NEPTUNE_READER_ENDPOINT": "reader.cluster-ro-x.eu-west-1.neptune.amazonaws.com",
         "NEPTUNE_PORT": "8182",
         "STREAM_PAGE_LIMIT": "1000",
+        **TIMELINE_VARIABLES,
     }
     for name, value in variables.items():
         monkeypatch.setenv(name, value)

@@ -30,7 +30,7 @@ class ManagedRule:
     """An AWS managed Config rule and the deploy-time control it mirrors."""
 
     identifier: str
-    #: Policy-pack name on main, or ``CONTROLS#<row>`` where no policy exists yet.
+    #: Policy-pack name on main, or ``docs/controls.md#c-<row>`` where no policy exists yet.
     mirrors: str
     #: Security Hub control id, or "—".
     security_hub: str
@@ -49,7 +49,7 @@ def managed_rules(min_log_retention_days: int) -> tuple[ManagedRule, ...]:
         # Neptune
         ManagedRule("NEPTUNE_CLUSTER_ENCRYPTED", "neptune-cluster-storage-encrypted", "Neptune.1"),
         ManagedRule("NEPTUNE_CLUSTER_CLOUDWATCH_LOG_EXPORT_ENABLED", "neptune-cluster-audit-log-export", "Neptune.2"),
-        ManagedRule("NEPTUNE_CLUSTER_SNAPSHOT_PUBLIC_PROHIBITED", "CONTROLS#5", "Neptune.3"),
+        ManagedRule("NEPTUNE_CLUSTER_SNAPSHOT_PUBLIC_PROHIBITED", "docs/controls.md#c-5", "Neptune.3"),
         ManagedRule("NEPTUNE_CLUSTER_DELETION_PROTECTION_ENABLED", "neptune-cluster-deletion-protection", "Neptune.4"),
         ManagedRule("NEPTUNE_CLUSTER_BACKUP_RETENTION_CHECK", "neptune-cluster-backup-retention", "Neptune.5"),
         ManagedRule("NEPTUNE_CLUSTER_SNAPSHOT_ENCRYPTED", "neptune-snapshot-encrypted", "Neptune.6"),
@@ -59,58 +59,58 @@ def managed_rules(min_log_retention_days: int) -> tuple[ManagedRule, ...]:
         ),
         ManagedRule("NEPTUNE_CLUSTER_MULTI_AZ_ENABLED", "neptune-multi-az-instances", "Neptune.9"),
         # S3
-        ManagedRule("S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED", "CONTROLS#33", "S3.8"),
-        ManagedRule("S3_BUCKET_PUBLIC_READ_PROHIBITED", "CONTROLS#35", "S3.2"),
-        ManagedRule("S3_BUCKET_PUBLIC_WRITE_PROHIBITED", "CONTROLS#36", "S3.3"),
-        ManagedRule("S3_BUCKET_SSL_REQUESTS_ONLY", "CONTROLS#37", "S3.5"),
-        ManagedRule("S3_BUCKET_LOGGING_ENABLED", "CONTROLS#39", "S3.9"),
-        ManagedRule("S3_BUCKET_ACL_PROHIBITED", "CONTROLS#40", "S3.12"),
-        ManagedRule("S3_LIFECYCLE_POLICY_CHECK", "CONTROLS#41", "S3.13"),
-        ManagedRule("S3_DEFAULT_ENCRYPTION_KMS", "CONTROLS#43", "S3.17"),
-        ManagedRule("S3_BUCKET_VERSIONING_ENABLED", "CONTROLS#44", "S3.14"),
+        ManagedRule("S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED", "docs/controls.md#c-33", "S3.8"),
+        ManagedRule("S3_BUCKET_PUBLIC_READ_PROHIBITED", "docs/controls.md#c-35", "S3.2"),
+        ManagedRule("S3_BUCKET_PUBLIC_WRITE_PROHIBITED", "docs/controls.md#c-36", "S3.3"),
+        ManagedRule("S3_BUCKET_SSL_REQUESTS_ONLY", "docs/controls.md#c-37", "S3.5"),
+        ManagedRule("S3_BUCKET_LOGGING_ENABLED", "docs/controls.md#c-39", "S3.9"),
+        ManagedRule("S3_BUCKET_ACL_PROHIBITED", "docs/controls.md#c-40", "S3.12"),
+        ManagedRule("S3_LIFECYCLE_POLICY_CHECK", "docs/controls.md#c-41", "S3.13"),
+        ManagedRule("S3_DEFAULT_ENCRYPTION_KMS", "docs/controls.md#c-43", "S3.17"),
+        ManagedRule("S3_BUCKET_VERSIONING_ENABLED", "docs/controls.md#c-44", "S3.14"),
         # CloudTrail
-        ManagedRule("MULTI_REGION_CLOUD_TRAIL_ENABLED", "CONTROLS#77", "CloudTrail.1"),
-        ManagedRule("CLOUD_TRAIL_ENCRYPTION_ENABLED", "CONTROLS#79", "CloudTrail.2"),
-        ManagedRule("CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED", "CONTROLS#80", "CloudTrail.4"),
-        ManagedRule("CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED", "CONTROLS#81", "CloudTrail.5"),
+        ManagedRule("MULTI_REGION_CLOUD_TRAIL_ENABLED", "docs/controls.md#c-77", "CloudTrail.1"),
+        ManagedRule("CLOUD_TRAIL_ENCRYPTION_ENABLED", "docs/controls.md#c-79", "CloudTrail.2"),
+        ManagedRule("CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED", "docs/controls.md#c-80", "CloudTrail.4"),
+        ManagedRule("CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED", "docs/controls.md#c-81", "CloudTrail.5"),
         # CloudFront (evaluated only where Config records distributions)
         ManagedRule(
-            "CLOUDFRONT_VIEWER_POLICY_HTTPS", "CONTROLS#51", "CloudFront.3", only_region=CLOUDFRONT_RULES_REGION
+            "CLOUDFRONT_VIEWER_POLICY_HTTPS", "docs/controls.md#c-51", "CloudFront.3", only_region=CLOUDFRONT_RULES_REGION
         ),
         ManagedRule(
-            "CLOUDFRONT_ACCESSLOGS_ENABLED", "CONTROLS#53", "CloudFront.5", only_region=CLOUDFRONT_RULES_REGION
+            "CLOUDFRONT_ACCESSLOGS_ENABLED", "docs/controls.md#c-53", "CloudFront.5", only_region=CLOUDFRONT_RULES_REGION
         ),
         ManagedRule(
-            "CLOUDFRONT_ASSOCIATED_WITH_WAF", "CONTROLS#54", "CloudFront.6", only_region=CLOUDFRONT_RULES_REGION
+            "CLOUDFRONT_ASSOCIATED_WITH_WAF", "docs/controls.md#c-54", "CloudFront.6", only_region=CLOUDFRONT_RULES_REGION
         ),
         ManagedRule(
             "CLOUDFRONT_S3_ORIGIN_ACCESS_CONTROL_ENABLED",
-            "CONTROLS#60",
+            "docs/controls.md#c-60",
             "CloudFront.13",
             only_region=CLOUDFRONT_RULES_REGION,
         ),
         # AppSync
-        ManagedRule("APPSYNC_LOGGING_ENABLED", "CONTROLS#15", "AppSync.2"),
+        ManagedRule("APPSYNC_LOGGING_ENABLED", "docs/controls.md#c-15", "AppSync.2"),
         ManagedRule(
             "APPSYNC_AUTHORIZATION_CHECK",
-            "CONTROLS#17",
+            "docs/controls.md#c-17",
             "AppSync.5",
             # Cognito for app users, IAM for the backend's publish mutation; never API keys.
             parameters={"AllowedAuthorizationTypes": "AMAZON_COGNITO_USER_POOLS,AWS_IAM"},
         ),
-        ManagedRule("APPSYNC_ASSOCIATED_WITH_WAF", "CONTROLS#21", "—"),
+        ManagedRule("APPSYNC_ASSOCIATED_WITH_WAF", "docs/controls.md#c-21", "—"),
         # Lambda
-        ManagedRule("LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED", "CONTROLS#92", "Lambda.1"),
-        ManagedRule("LAMBDA_VPC_MULTI_AZ_CHECK", "CONTROLS#95", "Lambda.5"),
-        ManagedRule("LAMBDA_DLQ_CHECK", "CONTROLS#97", "—"),
-        ManagedRule("LAMBDA_CONCURRENCY_CHECK", "CONTROLS#99", "—"),
+        ManagedRule("LAMBDA_FUNCTION_PUBLIC_ACCESS_PROHIBITED", "docs/controls.md#c-92", "Lambda.1"),
+        ManagedRule("LAMBDA_VPC_MULTI_AZ_CHECK", "docs/controls.md#c-95", "Lambda.5"),
+        ManagedRule("LAMBDA_DLQ_CHECK", "docs/controls.md#c-97", "—"),
+        ManagedRule("LAMBDA_CONCURRENCY_CHECK", "docs/controls.md#c-99", "—"),
         # KMS
         ManagedRule("CMK_BACKING_KEY_ROTATION_ENABLED", "kms-key-rotation", "KMS.4"),
         ManagedRule("KMS_CMK_NOT_SCHEDULED_FOR_DELETION", "kms-key-deletion-window", "KMS.3"),
         # Secrets Manager
-        ManagedRule("SECRETSMANAGER_ROTATION_ENABLED_CHECK", "CONTROLS#65", "SecretsManager.1"),
-        ManagedRule("SECRETSMANAGER_SCHEDULED_ROTATION_SUCCESS_CHECK", "CONTROLS#67", "SecretsManager.2"),
-        ManagedRule("SECRETSMANAGER_USING_CMK", "CONTROLS#68", "—"),
+        ManagedRule("SECRETSMANAGER_ROTATION_ENABLED_CHECK", "docs/controls.md#c-65", "SecretsManager.1"),
+        ManagedRule("SECRETSMANAGER_SCHEDULED_ROTATION_SUCCESS_CHECK", "docs/controls.md#c-67", "SecretsManager.2"),
+        ManagedRule("SECRETSMANAGER_USING_CMK", "docs/controls.md#c-68", "—"),
         # VPC
         ManagedRule("VPC_FLOW_LOGS_ENABLED", "vpc-flow-logs", "EC2.6"),
         ManagedRule("VPC_DEFAULT_SECURITY_GROUP_CLOSED", "vpc-default-security-group-closed", "EC2.2"),
@@ -129,7 +129,7 @@ def managed_rules(min_log_retention_days: int) -> tuple[ManagedRule, ...]:
         ),
         ManagedRule(
             "CLOUDWATCH_ALARM_ACTION_CHECK",
-            "CONTROLS#139",
+            "docs/controls.md#c-139",
             "CloudWatch.15",
             # Alarm and OK notify the topic; INSUFFICIENT_DATA is handled by treatMissingData.
             parameters={
@@ -138,7 +138,7 @@ def managed_rules(min_log_retention_days: int) -> tuple[ManagedRule, ...]:
                 "insufficientDataActionRequired": "false",
             },
         ),
-        ManagedRule("SNS_ENCRYPTED_KMS", "CONTROLS#131", "SNS.1"),
+        ManagedRule("SNS_ENCRYPTED_KMS", "docs/controls.md#c-131", "SNS.1"),
     )
 
 

@@ -14,7 +14,7 @@ is never treated as compliant: ``Res.req`` raises ``UnknownInput`` and the rule 
 
 - at preview (``at_preview()``: the engine sets ``PULUMI_DRY_RUN=true``), the rule's own
   policy stays silent and the pack's ``preview-unknown-*-inputs`` policy lists the control,
-  the resource and the unknown input (CONTROLS row 160; advisory in every stack's config:
+  the resource and the unknown input (docs/controls.md#c-160; advisory in every stack's config:
   ``pulumi up`` re-runs each resource policy on the real inputs before it creates the
   resource and stops on a mandatory violation, and the offline gate decides stack policies
   before both);
@@ -476,7 +476,7 @@ class Rule:
         ids += [c if ":" in c else f"AwsSolutions-{c}" for c in self.cdk_nag]
         ids += list(self.checkov)
         ids += list(self.other)
-        ids += [f"CONTROLS#{row}" for row in self.rows]
+        ids += [f"docs/controls.md#c-{row}" for row in self.rows]
         return ids
 
     @property
@@ -511,7 +511,7 @@ class Rule:
             name="mobile-backend controls",
             version="1",
             reference=", ".join(f"row {r}" for r in self.rows),
-            specification="CONTROLS.md section 6/7",
+            specification="docs/controls.md",
         )
 
     def config_schema(self) -> PolicyConfigSchema:
@@ -573,7 +573,7 @@ class Violation:
     res_type: str = ""
     res_name: str = ""
     #: The rule could not decide because an input was unknown or opaque. At preview the
-    #: pack's ``preview-unknown-*-inputs`` policy reports these (CONTROLS row 160); outside
+    #: pack's ``preview-unknown-*-inputs`` policy reports these (docs/controls.md#c-160); outside
     #: preview the rule's own policy does, failing closed (see ``reports_undecided``).
     unknown: bool = False
 

@@ -1,4 +1,4 @@
-"""KMS: CONTROLS rows 70-76 and key linkage (section 7.5)."""
+"""KMS: docs/controls.md rows 70-76 and key linkage (gap 7.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lambda: CONTROLS rows 92-105 and least privilege tied to stack resources (section 7.2)."""
+"""Lambda: docs/controls.md rows 92-105 and least privilege tied to stack resources (gap 7.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Neptune: CONTROLS rows 1-14 and the Neptune joins of section 7.3."""
+"""Neptune: docs/controls.md rows 1-14 and the Neptune joins of gap 7.3."""
 
 from __future__ import annotations
 

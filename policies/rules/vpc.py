@@ -1,4 +1,4 @@
-"""VPC, endpoints, security groups, NACLs, routes: CONTROLS rows 118-130 and section 7.7."""
+"""VPC, endpoints, security groups, NACLs, routes: docs/controls.md rows 118-130 and gap 7.7."""
 
 from __future__ import annotations
 

@@ -157,7 +157,7 @@ class TestReports:
             "resourceName": "db",
             "urn": violation["urn"],
             "message": violation["message"],
-            "controlIds": ["FSBP Neptune.1", "AwsSolutions-N4", "CKV_AWS_44", "CONTROLS#1"],
+            "controlIds": ["FSBP Neptune.1", "AwsSolutions-N4", "CKV_AWS_44", "docs/controls.md#c-1"],
         }
         assert violation["urn"].endswith("aws:neptune/cluster:Cluster::db")
         assert "not encrypted" in violation["message"]

@@ -28,7 +28,7 @@ def test_every_policy_carries_its_metadata() -> None:
         names.add(rule.name)
         assert rule.name == rule.name.lower() and " " not in rule.name and "_" not in rule.name
         assert rule.description and rule.remediation
-        # Security and compliance rules implement CONTROLS rows; deployability rules have no
+        # Security and compliance rules implement rows of docs/controls.md; deployability rules have no
         # framework ("none: gap") and name the AWS page that defines what they check instead.
         assert rule.rows or rule.doc_url.startswith("https://docs.aws.amazon.com/"), f"{rule.name} names no source"
         assert rule.control_ids

@@ -20,7 +20,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed layers ## Create .venv (Python 3.12, pinned dependencies) and build the Lambda layers
+# checkov in a virtualenv of its own: its pins (boto3 among them) clash with requirements-dev.txt.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+install: $(VENV)/.installed $(CHECKOV_VENV)/.installed layers ## Create .venv and .venv-checkov (Python 3.12, pinned dependencies) and build the Lambda layers
 
 layers: $(VENV)/.installed ## Build each function's dependencies as an arm64 layer under build/layers
 	$(PY) scripts/build_layers.py
@@ -53,4 +60,4 @@ bench: install ## Benchmarks (figures only, never pass/fail): plan, graph querie
 	$(PY) benchmarks/thumbnail_bench.py
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) build .mypy_cache .ruff_cache .pytest_cache

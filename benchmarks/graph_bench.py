@@ -2,6 +2,11 @@
 
     python benchmarks/graph_bench.py                       # 10k users, 100k follows, 100k posts
     python benchmarks/graph_bench.py --users 2000 --follows 20000 --posts 20000 --samples 200
+    python benchmarks/graph_bench.py --growth-base 100     # growth series at 100, 1k, 10k
+
+Growth series (issue 16): ``user(id)`` of an account followed by ``base``, 10x and 100x
+users, and ``post(id)`` of a post with that many likes and comments, each with its
+ratio to the 1x figure (kept counters: the ratio should stay near 1).
 
 Runs on the embedded openCypher engine the tests use (FalkorDBLite, one process on
 this machine), with the SAME named queries graph_api sends to Neptune, on a generated
@@ -15,6 +20,7 @@ round trips a field costs, and how little the handler adds on top.
 from __future__ import annotations
 
 import argparse
+import bisect
 import os
 import random
 import statistics
@@ -33,10 +39,12 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SocialBackendBench")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "graph_api")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-import graph_api.app as graph_api  # noqa: E402
+import graph_api.handler as graph_api  # noqa: E402
 from shared.graph import cursors, queries  # noqa: E402
+from shared.graph.counters import CounterRepair  # noqa: E402
 from shared.graph.repository import GraphRepository  # noqa: E402
 from shared.graph.service import SocialService  # noqa: E402
+from shared.graph.timelines import entry_key, outbox  # noqa: E402
 
 from tests.functions.appsync_events import appsync_event  # noqa: E402
 from tests.functions.conftest import FakeLambdaContext  # noqa: E402
@@ -44,7 +52,11 @@ from tests.functions.embedded_graph import EmbeddedExecutor, EmbeddedServer  # n
 
 BATCH = 5000
 # Bulk loading only (one UNWIND per batch instead of one request per item); it writes the
-# same vertices, edges and properties as CREATE_USER, FOLLOW, CREATE_POST and LIKE_POST.
+# same vertices, edges and properties as CREATE_USER, FOLLOW, CREATE_POST and LIKE_POST,
+# except the kept counters. The feed figures leave them out (a missing counter reads as
+# 0, at the same cost as any value); the growth series has the repair job
+# (shared.graph.counters) write them from the edges, as after a bulk import on Neptune,
+# and checks each figure is of an account with the degree it claims.
 LOAD_USERS = (
     "UNWIND $rows AS row CREATE (:User {id: row.id, handle: row.handle, displayName: row.handle, "
     "createdAt: row.createdAt})"
@@ -95,6 +107,97 @@ def generate(executor: EmbeddedExecutor, options: argparse.Namespace) -> tuple[l
     return users, posts
 
 
+LOAD_COMMENTS = (
+    "UNWIND $rows AS row MATCH (u:User {id: row.u}), (p:Post {id: row.p}) "
+    "CREATE (u)-[:WROTE]->(:Comment {id: row.id, postId: row.p, text: 'c', createdAt: row.at})-[:ON]->(p)"
+)
+
+
+def load_rows(executor: EmbeddedExecutor, query: str, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), BATCH):
+        executor.graph.query(query, {"rows": rows[start : start + BATCH]})
+
+
+def growth_user_post(options: argparse.Namespace) -> None:
+    """``user(id)`` and ``post(id)`` through the service at degree 1x, 10x and 100x:
+    an account with ``base`` x followers, a post with that many likes and comments."""
+    rng = random.Random(options.seed)  # noqa: S311 - reproducible test data, not security
+    factors = (1, 10, 100)
+    fans = options.growth_base * factors[-1]
+    server = EmbeddedServer()
+    executor = server.graph("growth-user-post")
+    try:
+        executor.create_indexes()
+        start = time.perf_counter()
+        fan_ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(fans)]
+        targets = {f: str(uuid.UUID(int=rng.getrandbits(128), version=4)) for f in factors}
+        posts = {f: str(uuid.UUID(int=rng.getrandbits(128), version=4)) for f in factors}
+        viewer = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        people = [*fan_ids, *targets.values(), viewer]
+        load_rows(
+            executor, LOAD_USERS, [{"id": u, "handle": f"g{i}", "createdAt": stamp(rng)} for i, u in enumerate(people)]
+        )
+        load_rows(
+            executor,
+            LOAD_POSTS,
+            [{"id": posts[f], "author": targets[f], "text": f"{f}x", "createdAt": stamp(rng)} for f in factors],
+        )
+        for factor in factors:
+            degree_fans = fan_ids[: options.growth_base * factor]
+            load_rows(
+                executor,
+                LOAD_FOLLOWS,
+                [{"a": fan, "b": targets[factor], "createdAt": stamp(rng)} for fan in degree_fans],
+            )
+            load_rows(executor, LOAD_LIKES, [{"u": fan, "p": posts[factor], "at": stamp(rng)} for fan in degree_fans])
+            load_rows(
+                executor,
+                LOAD_COMMENTS,
+                [{"id": str(uuid.uuid4()), "u": fan, "p": posts[factor], "at": stamp(rng)} for fan in degree_fans],
+            )
+        load_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        repaired = CounterRepair(GraphRepository(executor), batch_size=1000).run()
+        repair_seconds = time.perf_counter() - start
+        service = SocialService(GraphRepository(executor))
+        calls: dict[str, Callable[[int], Any]] = {
+            "user(id)": lambda factor: service.user(viewer, targets[factor]),
+            "post(id)": lambda factor: service.post(viewer, posts[factor]),
+        }
+        for factor in factors:
+            shown, post = service.user(viewer, targets[factor]), service.post(viewer, posts[factor])
+            degree = options.growth_base * factor
+            counts = (shown or {}).get("followerCount"), (post or {}).get("likeCount"), (post or {}).get("commentCount")
+            if counts != (degree,) * 3:  # a figure of the wrong graph is worse than none
+                raise RuntimeError(
+                    f"growth series {factor}x: followers, likes, comments {counts}, loaded {degree} each"
+                )
+        # Round-robin over the degrees, so a change in the machine's load (it is shared)
+        # falls on every degree alike instead of on whichever ran then.
+        samples: dict[str, dict[int, list[float]]] = {label: {f: [] for f in factors} for label in calls}
+        for _ in range(options.samples):
+            for label, call in calls.items():
+                for factor in factors:
+                    begin = time.perf_counter()
+                    call(factor)
+                    samples[label][factor].append((time.perf_counter() - begin) * 1000)
+        rows = {label: {f: statistics.median(ms) for f, ms in by.items()} for label, by in samples.items()}
+    finally:
+        executor.delete()
+        server.close()
+
+    print(
+        f"\ngrowth series, user(id) and post(id) (followers of one account; likes and comments of one post):"
+        f" {fans:,} fans loaded in {load_seconds:.1f} s; counter repair wrote"
+        f" {len(repaired.changes):,} counters on {sum(repaired.checked.values()):,} vertices in {repair_seconds:.1f} s"
+    )
+    header = "".join(f"{f'{f}x ({options.growth_base * f:,})':>18}" for f in factors)
+    print(f"{'median ms per call (ratio to 1x)':40}{header}")
+    for label, figures in rows.items():
+        cells = "".join(f"{f'{figures[f]:.2f} ({figures[f] / figures[1]:.2f}x)':>18}" for f in factors)
+        print(f"{label + ' through the service':40}{cells}")
+
+
 def timed(samples: int, call: Callable[[int], Any]) -> list[float]:
     call(0)  # warm-up
     result = []
@@ -121,7 +224,13 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300, help="calls per figure")
     parser.add_argument("--page", type=int, default=20, help="feed page size (first)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--growth-base", type=int, default=100, help="growth series 1x degree (then 10x, 100x)")
+    parser.add_argument("--growth-posts", type=int, default=10, help="posts per followed account at degree 1x")
+    parser.add_argument("--growth-only", action="store_true", help="only the growth series")
     options = parser.parse_args()
+    if options.growth_only:
+        growth_feed(options)
+        return
 
     server = EmbeddedServer()
     executor = server.graph("bench")
@@ -215,6 +324,131 @@ def main() -> None:
     named = {text: name for name, text in queries.ALL.items()}
     sent = sorted({named.get(query, "bench-only") for _, query, _ in executor.calls})
     print(f"\nnamed queries exercised: {', '.join(sent)}")
+    growth_user_post(options)
+    growth_feed(options)
+
+
+# --- growth: the first home-feed page as followed accounts post more (issue 16) -------------
+
+#: Ordinary accounts the viewer follows (fanned out into the viewer's timeline) and the
+#: high-follower accounts (read on fan-in from their outboxes).
+GROWTH_ORDINARY = 20
+GROWTH_FAN_IN = 2
+GROWTH_THRESHOLD = 3
+
+
+class SortedPartitions:
+    """The timelines table's access path, in memory: each partition's entries sorted by the
+    sort key, a page found by binary search. That is what a DynamoDB ``Query`` with a
+    sort-key condition costs ("Query operations in DynamoDB": it reads only the matching key
+    range of one partition). moto is not used here: it scans and sorts the whole partition on
+    every query, a cost of the emulator that would grow with the degree and hide the store's."""
+
+    def __init__(self) -> None:
+        self.partitions: dict[str, list[tuple[str, str, str]]] = {}
+
+    def add(self, partition: str, post_id: str, created_at: str) -> None:
+        self.partitions.setdefault(partition, []).append((entry_key(created_at, post_id), post_id, created_at))
+
+    def seal(self) -> None:
+        for entries in self.partitions.values():
+            entries.sort()
+
+    def page(self, partition: str, position: cursors.Position | None, limit: int) -> Any:
+        from shared.graph.repository import PageRows
+
+        entries = self.partitions.get(partition, [])
+        end = (
+            len(entries)
+            if position is None
+            else bisect.bisect_left(entries, (entry_key(position.created_at, position.id),))
+        )
+        chosen = entries[max(0, end - limit - 1) : end][::-1]
+        rows = [{"id": post_id, "createdAt": created_at} for _, post_id, created_at in chosen]
+        return PageRows(rows=rows[:limit], has_next=len(rows) > limit)
+
+
+def _growth_figures(
+    executor: EmbeddedExecutor, store: SortedPartitions, viewer: str, stars: list[str], options: argparse.Namespace
+) -> dict[str, list[float]]:
+    repository = GraphRepository(executor)
+    timelines = SocialService(repository, timelines=store, fan_in_threshold=GROWTH_THRESHOLD)
+    graph_only = SocialService(repository)
+    first = [p["id"] for p in timelines.home_feed(viewer, options.page)["items"]]
+    if first != [p["id"] for p in graph_only.home_feed(viewer, options.page)["items"]]:
+        raise RuntimeError("the timeline feed and the graph's feed disagree")
+    partitions = (viewer, *map(outbox, stars))
+    samples = max(20, options.samples // 5)
+    return {
+        "homeFeed, timelines + fan-in (deployed)": timed(samples, lambda _: timelines.home_feed(viewer, options.page)),
+        "  timeline + outbox pages (store stand-in)": timed(
+            samples, lambda _: [store.page(p, None, options.page) for p in partitions]
+        ),
+        "  FAN_IN_FOLLOWEES": timed(samples, lambda _: repository.fan_in_followees(viewer, GROWTH_THRESHOLD)),
+        "  projection: POSTS_BY_IDS + USERS_BY_IDS": timed(samples, lambda _: timelines._posts(first, viewer)),
+        "homeFeed, graph only (HOME_FEED_PAGE, before)": timed(
+            samples, lambda _: graph_only.home_feed(viewer, options.page)
+        ),
+    }
+
+
+def growth_feed(options: argparse.Namespace, degrees: tuple[int, ...] = (1, 10, 100)) -> None:
+    """First home-feed page at degree 1x, 10x, 100x: the followed accounts' posts grow,
+    everything else (whom the viewer follows, their followers, the page size) stays."""
+    base = max(1, options.growth_posts)
+    rng = random.Random(options.seed + 2)  # noqa: S311 - reproducible test data
+    print(
+        f"\nhome feed growth: the viewer follows {GROWTH_ORDINARY} ordinary accounts (fanned out) and "
+        f"{GROWTH_FAN_IN} above the threshold of {GROWTH_THRESHOLD} followers (fan-in); each posts {base} x degree"
+    )
+    print(f"{'first page of ' + str(options.page) + ', median ms':48}{'degree':>7}{'posts':>9}{'ms':>9}{'x 1x':>7}")
+    results: dict[str, dict[int, float]] = {}
+
+    def new_id() -> str:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+    server = EmbeddedServer()
+    try:
+        for degree in degrees:
+            executor = server.graph(f"growth-{degree}")
+            try:
+                executor.create_indexes()
+                viewer, fans = new_id(), [new_id() for _ in range(GROWTH_THRESHOLD)]
+                ordinary = [new_id() for _ in range(GROWTH_ORDINARY)]
+                stars = [new_id() for _ in range(GROWTH_FAN_IN)]
+                people = [viewer, *fans, *ordinary, *stars]
+                executor.graph.query(
+                    LOAD_USERS,
+                    {"rows": [{"id": u, "handle": f"u{i}", "createdAt": stamp(rng)} for i, u in enumerate(people)]},
+                )
+                follows = [{"a": viewer, "b": b, "createdAt": stamp(rng)} for b in (*ordinary, *stars)]
+                follows += [{"a": fan, "b": star, "createdAt": stamp(rng)} for fan in fans for star in stars]
+                executor.graph.query(LOAD_FOLLOWS, {"rows": follows})
+                store = SortedPartitions()
+                posts = []
+                for author in (*ordinary, *stars):
+                    for index in range(base * degree):
+                        post = {"id": new_id(), "author": author, "text": f"p{index}", "createdAt": stamp(rng)}
+                        posts.append(post)
+                        partition = outbox(author) if author in stars else viewer
+                        store.add(partition, post["id"], post["createdAt"])
+                        if author not in stars:
+                            store.add(outbox(author), post["id"], post["createdAt"])
+                for start in range(0, len(posts), BATCH):
+                    executor.graph.query(LOAD_POSTS, {"rows": posts[start : start + BATCH]})
+                store.seal()
+                # The kept counters (followerCount decides fan-in), as the mutations keep them.
+                CounterRepair(GraphRepository(executor), batch_size=1000).run()
+                figures = _growth_figures(executor, store, viewer, stars, options)
+                for label, millis in figures.items():
+                    median = statistics.median(millis)
+                    results.setdefault(label, {})[degree] = median
+                    ratio = median / results[label][degrees[0]]
+                    print(f"{label:48}{degree:>6}x{len(posts):>9,}{median:>9.3f}{ratio:>7.2f}")
+            finally:
+                executor.delete()
+    finally:
+        server.close()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import pulumi_aws as aws
 from shared.environment import FunctionEnvironment
 
 from components.context import DeploymentContext
+from components.log_group import log_group
+from components.secure_queue import DEAD_LETTER_RETENTION_SECONDS, QueueSpec, secure_queue
 from components.validation import ArgsError, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
 
@@ -27,7 +29,6 @@ SHARED_SOURCE = "shared"
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
 SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
-HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 #: Stamp written by ``scripts/build_layers.py`` beside a built layer.
 STAMP = ".requirements.sha256"
 #: What the construct itself sets, for Powertools (every function's contract is its own).
@@ -59,10 +60,9 @@ class VpcPlacement:
 @dataclass(frozen=True, kw_only=True)
 class PythonFunctionArgs:
     context: DeploymentContext
-    #: Folder under ``functions/`` with the handler module (e.g. ``graph_api``).
+    #: The function's package: ``functions/<source>/``, a Python package named after its
+    #: folder, entry point ``<source>/handler.py:handler`` (the one layout every function has).
     source: str
-    #: ``module.function`` inside ``source``.
-    handler: str = "app.handler"
     description: str
     #: IAM statements the function needs beyond logging and tracing. Each names its
     #: resources; a ``"*"`` resource must carry a ``Sid`` explaining which AWS rule needs it.
@@ -92,11 +92,12 @@ class PythonFunctionArgs:
             raise ArgsError("source", f"must be a functions/ folder name like graph_api, got {self.source!r}")
         if not (self.functions_root / self.source).is_dir():
             raise ArgsError("source", f"{self.functions_root / self.source} does not exist")
-        if not HANDLER.match(self.handler):
-            raise ArgsError("handler", f"must be module.function, got {self.handler!r}")
-        module_file = self.functions_root / self.source / (self.handler.rsplit(".", 1)[0].replace(".", "/") + ".py")
-        if not module_file.is_file():
-            raise ArgsError("handler", f"{module_file} does not exist")
+        for module in ("__init__.py", "handler.py"):
+            if not (self.functions_root / self.source / module).is_file():
+                raise ArgsError(
+                    "source",
+                    f"{self.functions_root / self.source / module} does not exist (every function is a package)",
+                )
         if self.source != self.environment.SOURCE:
             raise ArgsError(
                 "environment",
@@ -105,13 +106,8 @@ class PythonFunctionArgs:
         clash = sorted(set(type(self.environment).variables()) & set(CONSTRUCT_VARIABLES))
         if clash:
             raise ArgsError("environment", f"{', '.join(clash)} is set by the construct")
-        require_int_range("memory_mb", self.memory_mb, 128, 10_240)
-        require_int_range("timeout_seconds", self.timeout_seconds, 1, 900)
-        if self.reserved_concurrency is not None:
-            require_int_range("reserved_concurrency", self.reserved_concurrency, 1, 1000)
-        require_log_retention("log_retention_days", self.log_retention_days)
-        if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise ArgsError("log_level", f"must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
+        # The sizing fields are validated by FunctionSettings, their one definition.
+        FunctionSettings(**{name: getattr(self, name) for name in SIZING_FIELDS})
         for index, statement in enumerate(self.statements):
             if (
                 statement.get("Effect") not in ("Allow", "Deny")
@@ -123,6 +119,11 @@ class PythonFunctionArgs:
                 raise ArgsError(f"statements[{index}]", "a '*' resource needs a Sid naming why AWS requires it")
 
     @property
+    def handler(self) -> str:
+        """Lambda's handler string: module ``<source>.handler``, function ``handler``."""
+        return f"{self.source}.handler.handler"
+
+    @property
     def requirements(self) -> Path:
         return self.functions_root / self.source / "requirements.txt"
 
@@ -132,9 +133,11 @@ class PythonFunctionArgs:
 
 
 def _code_archive(root: Path, source: str) -> pulumi.AssetArchive:
-    """The function's folder at the package root, plus the shared library under shared/."""
+    """The function's package under ``<source>/`` and the shared library under ``shared/``:
+    the archive's root is what Lambda puts on ``sys.path`` (``/var/task``), as ``functions/``
+    is in the tests, so ``<source>.handler`` and ``shared.…`` import the same way in both."""
     assets: dict[str, pulumi.Asset | pulumi.Archive] = {}
-    folders = [(root / source, "")]
+    folders = [(root / source, f"{source}/")]
     if (root / SHARED_SOURCE).is_dir() and source != SHARED_SOURCE:
         folders.append((root / SHARED_SOURCE, f"{SHARED_SOURCE}/"))
     for folder, prefix in folders:
@@ -172,24 +175,30 @@ class PythonFunction(pulumi.ComponentResource):
             raise ArgsError("source", f"function name {self.function_name!r} exceeds Lambda's 64 characters")
         layers = self._layer(name, args)
 
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = log_group(
             f"{name}-logs",
-            name=f"/aws/lambda/{self.function_name}",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            tags=dict(args.tags),
-            opts=child,
+            group_name=f"/aws/lambda/{self.function_name}",
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=args.tags,
+            parent=self,
         )
+        # Lambda sends a failed asynchronous event to the DLQ with the execution role
+        # ("Capturing records of Lambda asynchronous invocations", dead-letter queues:
+        # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq;
+        # the role needs sqs:SendMessage, see _statements), so the queue policy grants nothing
+        # and only refuses requests without TLS.
         self.dead_letter_queue = (
-            aws.sqs.Queue(
-                f"{name}-dlq",
-                name=f"{self.function_name}-dlq",
-                kms_master_key_id=args.data_key_arn,
-                kms_data_key_reuse_period_seconds=300,
-                message_retention_seconds=14 * 24 * 3600,
-                tags=dict(args.tags),
-                opts=child,
-            )
+            secure_queue(
+                QueueSpec(
+                    resource_name=f"{name}-dlq",
+                    queue_name=f"{self.function_name}-dlq",
+                    kms_key_arn=args.data_key_arn,
+                    retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+                    tags=args.tags,
+                ),
+                self,
+            ).queue
             if args.dead_letter_queue
             else None
         )
@@ -463,9 +472,14 @@ class PythonFunction(pulumi.ComponentResource):
         return [layer.arn]
 
 
+#: The ``PythonFunctionArgs`` fields a function's sizing fills.
+SIZING_FIELDS = ("memory_mb", "timeout_seconds", "reserved_concurrency", "log_retention_days", "log_level")
+
+
 @dataclass(frozen=True, kw_only=True)
 class FunctionSettings:
-    """The configurable sizing of one function (an object under ``<project>:functions``)."""
+    """The sizing of one function (an object under ``<project>:functions``), validated here
+    only: ``PythonFunctionArgs`` checks its sizing fields with this class too."""
 
     memory_mb: int = 256
     timeout_seconds: int = 30
@@ -475,6 +489,8 @@ class FunctionSettings:
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
+        # Lambda's limits: 128-10,240 MB of memory, at most 900 s (Lambda developer guide,
+        # "Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
         require_int_range("memory_mb", self.memory_mb, 128, 10_240)
         require_int_range("timeout_seconds", self.timeout_seconds, 1, 900)
         if self.reserved_concurrency is not None:
@@ -485,13 +501,7 @@ class FunctionSettings:
 
     def function_args(self) -> dict[str, Any]:
         """The ``PythonFunctionArgs`` fields these settings fill."""
-        return {
-            "memory_mb": self.memory_mb,
-            "timeout_seconds": self.timeout_seconds,
-            "reserved_concurrency": self.reserved_concurrency,
-            "log_retention_days": self.log_retention_days,
-            "log_level": self.log_level,
-        }
+        return {name: getattr(self, name) for name in SIZING_FIELDS}
 
 
 #: Synchronous callers give up after these many seconds, so a longer function timeout only
@@ -499,14 +509,34 @@ class FunctionSettings:
 #: and Cognito's trigger limit.
 APPSYNC_RESOLVER_TIMEOUT_SECONDS = 30
 COGNITO_TRIGGER_TIMEOUT_SECONDS = 5
+#: The thumbnailer decodes images of up to ``thumbnails.maxPixels`` (50 MP by default) in
+#: memory: below 512 MB a large upload runs out of memory instead of being rendered.
+THUMBNAILER_MIN_MEMORY_MB = 512
+THUMBNAILER_MIN_TIMEOUT_SECONDS = 5
 
 
 @dataclass(frozen=True, kw_only=True)
 class FunctionsSettings:
-    """Sizing of every function (``<project>:functions``): one object per function."""
+    """Sizing of every function the stack's own components build (``<project>:functions``),
+    one object per function, keyed by its ``functions/`` folder in camelCase."""
 
     graph_api: FunctionSettings = field(default_factory=lambda: FunctionSettings(memory_mb=512, timeout_seconds=10))
     auth_triggers: FunctionSettings = field(default_factory=lambda: FunctionSettings(timeout_seconds=5))
+    upload_url: FunctionSettings = field(
+        default_factory=lambda: FunctionSettings(memory_mb=256, timeout_seconds=10, reserved_concurrency=50)
+    )
+    thumbnailer: FunctionSettings = field(
+        default_factory=lambda: FunctionSettings(memory_mb=2048, timeout_seconds=60, reserved_concurrency=20)
+    )
+    #: One reader at a time (reserved concurrency 1; the checkpoint lease is the second guard).
+    stream_poller: FunctionSettings = field(
+        default_factory=lambda: FunctionSettings(timeout_seconds=50, reserved_concurrency=1)
+    )
+    #: Reserved concurrency caps fan-out against AppSync and SNS quotas.
+    notifier: FunctionSettings = field(
+        default_factory=lambda: FunctionSettings(timeout_seconds=30, reserved_concurrency=20)
+    )
+    devices: FunctionSettings = field(default_factory=lambda: FunctionSettings(reserved_concurrency=20))
 
     def __post_init__(self) -> None:
         if self.graph_api.timeout_seconds > APPSYNC_RESOLVER_TIMEOUT_SECONDS:
@@ -518,4 +548,29 @@ class FunctionsSettings:
             raise ArgsError(
                 "auth_triggers.timeout_seconds",
                 f"Cognito waits at most {COGNITO_TRIGGER_TIMEOUT_SECONDS} seconds for a trigger, got {self.auth_triggers.timeout_seconds}",
+            )
+        if self.devices.timeout_seconds > APPSYNC_RESOLVER_TIMEOUT_SECONDS:
+            raise ArgsError(
+                "devices.timeout_seconds",
+                f"AppSync waits at most {APPSYNC_RESOLVER_TIMEOUT_SECONDS} seconds for a Lambda resolver, got {self.devices.timeout_seconds}",
+            )
+        if self.stream_poller.reserved_concurrency != 1:
+            raise ArgsError(
+                "stream_poller.reserved_concurrency",
+                f"must be 1: one stream reader at a time, got {self.stream_poller.reserved_concurrency}",
+            )
+        # The poller polls while records come and its time lasts; under a minute's schedule.
+        require_int_range("stream_poller.timeout_seconds", self.stream_poller.timeout_seconds, 20, 840)
+        # The events queue's visibility timeout is VISIBILITY_FACTOR (6) times this; AWS
+        # recommends at least six times the function timeout for SQS event sources.
+        require_int_range("notifier.timeout_seconds", self.notifier.timeout_seconds, 5, 150)
+        if self.thumbnailer.memory_mb < THUMBNAILER_MIN_MEMORY_MB:
+            raise ArgsError(
+                "thumbnailer.memory_mb",
+                f"must be at least {THUMBNAILER_MIN_MEMORY_MB} MB to decode large images, got {self.thumbnailer.memory_mb}",
+            )
+        if self.thumbnailer.timeout_seconds < THUMBNAILER_MIN_TIMEOUT_SECONDS:
+            raise ArgsError(
+                "thumbnailer.timeout_seconds",
+                f"must be at least {THUMBNAILER_MIN_TIMEOUT_SECONDS} seconds, got {self.thumbnailer.timeout_seconds}",
             )

@@ -17,46 +17,13 @@ from typing import Any
 
 import yaml
 
-from components.audit_trail import AuditTrailSettings
-from components.compliance import ComplianceSettings
-from components.config_loader import camel
-from components.content_delivery import ContentDeliverySettings
-from components.graph_database import GraphDatabaseSettings
-from components.graphql_api import GraphqlApiSettings
-from components.identity import IdentitySettings
-from components.keys import KeysArgs
-from components.media_pipeline import ThumbnailSettings, UploadSettings
-from components.network import NetworkSettings
-from components.notifications import NotificationsSettings
-from components.observability import ObservabilitySettings
+from components.config_loader import KEYS_WIRED, SECTIONS, camel
 from components.python_function import FunctionsSettings
-from components.rest_api import RestApiSettings
-from components.secrets import SecretsSettings
-from components.web_firewall import WebFirewallSettings
 from offline.runner import REPO_ROOT
 
 PROJECT = "social-backend"
-#: Config section -> settings class, in the order the README lists them.
-SECTIONS: Mapping[str, type[Any]] = {
-    "keys": KeysArgs,
-    "network": NetworkSettings,
-    "graphDb": GraphDatabaseSettings,
-    "functions": FunctionsSettings,
-    "identity": IdentitySettings,
-    "graphqlApi": GraphqlApiSettings,
-    "webFirewall": WebFirewallSettings,
-    "notifications": NotificationsSettings,
-    "secrets": SecretsSettings,
-    "auditTrail": AuditTrailSettings,
-    "compliance": ComplianceSettings,
-    "observability": ObservabilitySettings,
-    "contentDelivery": ContentDeliverySettings,
-    "uploads": UploadSettings,
-    "thumbnails": ThumbnailSettings,
-    "restApi": RestApiSettings,
-}
-#: Fields filled by the program, not by config.
-WIRED = {"context", "tags", "cloudtrail_trail_arn", "config_delivery"}
+#: Fields filled by the program, not by config (the loader wires them into ``keys``).
+WIRED = set(KEYS_WIRED)
 
 DESCRIPTIONS: Mapping[str, str] = {
     "aws:region": "AWS region of the stack (the Pulumi AWS provider's own key).",
@@ -72,7 +39,6 @@ DESCRIPTIONS: Mapping[str, str] = {
     "graphDb.engineVersion": "Pinned Neptune engine version (1.2.0.0 or later); the parameter-group family follows it.",
     "graphDb.instanceClass": "Instance class, or `db.serverless` together with `serverless`.",
     "graphDb.instanceCount": "Instances, each pinned to its own AZ (at most `network.azCount`); the first is the writer.",
-    "graphDb.requireMultiAz": "Refuse fewer than 2 instances, so an AZ failure fails over.",
     "graphDb.serverless": "Serverless v2 capacity range `{minCapacity, maxCapacity}` in NCUs (1-128, steps of 0.5), or null.",
     "graphDb.serverless.minCapacity": "Lowest serverless capacity in NCUs.",
     "graphDb.serverless.maxCapacity": "Highest serverless capacity in NCUs.",
@@ -88,10 +54,10 @@ DESCRIPTIONS: Mapping[str, str] = {
     "graphDb.applyImmediately": "Apply modifications now instead of in the maintenance window.",
     **{
         f"functions.{fn}.{key}": text
-        for fn in ("graphApi", "authTriggers")
+        for fn in (camel(function.name) for function in dataclasses.fields(FunctionsSettings))
         for key, text in {
             "memoryMb": "Memory in MB (128-10240); CPU scales with it.",
-            "timeoutSeconds": "Timeout in seconds (at most what the synchronous caller waits).",
+            "timeoutSeconds": "Timeout in seconds (1-900; a synchronous caller's own limit caps it).",
             "reservedConcurrency": "Reserved concurrency (1-1000), or null for unreserved.",
             "logRetentionDays": "Retention of the function's log group.",
             "logLevel": "Powertools log level: DEBUG, INFO, WARNING or ERROR.",
@@ -99,6 +65,11 @@ DESCRIPTIONS: Mapping[str, str] = {
     },
     "functions.graphApi": "The AppSync resolver function (timeout at most 30 s, AppSync's limit).",
     "functions.authTriggers": "The Cognito trigger function (timeout at most 5 s, Cognito's limit).",
+    "functions.uploadUrl": "The presigned-POST issuer behind the REST API (reserved concurrency caps presigning bursts).",
+    "functions.thumbnailer": "The thumbnailer (at least 512 MB to decode large images, at least 5 s; reserved concurrency caps parallel decodes).",
+    "functions.streamPoller": "The stream poller: reserved concurrency must be 1 (one reader at a time); timeout 20-840 s, it polls while records come and this time lasts.",
+    "functions.notifier": "The notifier: timeout 5-150 s (the events queue's visibility timeout is 6x this); reserved concurrency caps fan-out against AppSync and SNS quotas.",
+    "functions.devices": "The device registry resolver (an AppSync resolver: timeout at most 30 s).",
     "identity.mfaMode": "User pool MFA: `OFF`, `OPTIONAL` (users may enrol TOTP) or `ON` (TOTP required).",
     "identity.threatProtection": "Cognito threat protection: `OFF`, `AUDIT` or `ENFORCED` (not OFF selects the Plus plan).",
     "identity.passwordMinLength": "Minimum password length (8-99); upper, lower, digit and symbol are always required.",
@@ -120,20 +91,15 @@ DESCRIPTIONS: Mapping[str, str] = {
     "webFirewall.rateLimit": "Requests per client IP per `rateWindowSeconds` before WAF limits it (10-2000000000).",
     "webFirewall.rateWindowSeconds": "Rate-limit evaluation window: 60, 120, 300 or 600 seconds.",
     "webFirewall.logRetentionDays": "Retention of the WAF log group `aws-waf-logs-<prefix>-<scope>`.",
-    "notifications.notifierReservedConcurrency": "Reserved concurrency of the notifier (1-1000): caps fan-out against AppSync and SNS quotas.",
-    "notifications.devicesReservedConcurrency": "Reserved concurrency of the device registry resolver (1-1000).",
     "observability.thresholds.streamLagMs": "Alarm when the stream poller's lag (ms) exceeds this.",
     "notifications.maxReceiveCount": "Receives of an event before it moves to the FIFO dead-letter queue (1-1000).",
     "notifications.messageRetentionDays": "Days the event queue keeps a message (1-14; the DLQ keeps 14).",
     "notifications.pollerSchedule": "EventBridge Scheduler expression that runs the stream poller (`rate(...)` or `cron(...)`).",
-    "notifications.pollerTimeoutSeconds": "Stream poller timeout; it polls while records come and this time lasts (20-840).",
     "notifications.streamPageLimit": "Records per Neptune Streams read (1-100000; doubled for a larger transaction).",
-    "notifications.notifierTimeoutSeconds": "Notifier timeout (5-150); the queue's visibility timeout is 6x this.",
     "notifications.notifierBatchSize": "Events per notifier invocation (1-10, FIFO limit).",
     "notifications.idempotencyTtlHours": "Hours a delivered event id is remembered to drop duplicates (1-720).",
     "notifications.deletionProtection": "DynamoDB deletion protection on the checkpoint, device and idempotency tables.",
     "notifications.protect": "Pulumi `protect` on those tables.",
-    "notifications.logRetentionDays": "Retention of the three functions' log groups.",
     "notifications.apns": "Token-based APNs `{keyId, teamId, bundleId, sandbox}`, with the secret `apnsSigningKey`; null: no APNs application.",
     "notifications.apns.keyId": "APNs signing key id (10 characters).",
     "notifications.apns.teamId": "Apple developer team id (10 characters).",
@@ -200,20 +166,19 @@ DESCRIPTIONS: Mapping[str, str] = {
     "uploads.urlExpirySeconds": "Lifetime of a presigned POST (30-3600 s).",
     "uploads.rawExpiryDays": "Days raw uploads stay under `uploads/` (renditions are made within seconds).",
     "uploads.rejectedExpiryDays": "Days rejected uploads stay under `rejected/` for inspection.",
-    "uploads.reservedConcurrency": "Reserved concurrency of the upload_url function (1-1000).",
-    "uploads.logRetentionDays": "Retention of the upload_url log group.",
     "thumbnails.format": "Rendition format: `webp` (keeps alpha) or `jpeg`.",
     "thumbnails.quality": "Encoder quality of the renditions (1-100).",
     "thumbnails.maxPixels": "Decompression-bomb limit: images declaring more pixels are rejected before decoding.",
-    "thumbnails.memoryMb": "Thumbnailer memory (also its CPU share).",
-    "thumbnails.timeoutSeconds": "Thumbnailer timeout.",
-    "thumbnails.reservedConcurrency": "Reserved concurrency of the thumbnailer (caps parallel decodes).",
-    "thumbnails.logRetentionDays": "Retention of the thumbnailer log group.",
     "restApi.stageName": "Stage name (the URL's first path segment).",
     "restApi.allowedOrigins": "Exact `https://` origins admitted by CORS (never `*`); empty: no browser access.",
     "restApi.throttleRateLimit": "Stage-wide steady requests per second.",
     "restApi.throttleBurstLimit": "Stage-wide burst above the steady rate.",
     "restApi.accessLogRetentionDays": "Retention of the access and execution log groups.",
+    "timelines.fanInThreshold": "Accounts with more followers than this are not fanned out to followers' timelines; their posts are read on fan-in when a follower opens the feed (docs/scaling.md, Timelines).",
+    "timelines.backfillPosts": "Recent posts of the followee copied into the follower's timeline on a follow (0-1000).",
+    "timelines.entryTtlDays": "Days a timeline entry lives after its post's time (DynamoDB TTL): the home feed's horizon (1-3650).",
+    "timelines.deletionProtection": "DynamoDB deletion protection on the timelines table.",
+    "timelines.protect": "Pulumi `protect` on the timelines table.",
     "restApi.manageAccountLoggingRole": "Set API Gateway's account-wide CloudWatch Logs role (opt-in: it replaces the account's existing one; a fresh account needs it once per region for stage logging).",
 }
 

@@ -3,7 +3,7 @@
     python -m policies.check (--program DIR | --state FILE) [--stack NAME] [--stack-file FILE]
                              [--set KEY=VALUE ...] [--set-secret KEY=VALUE ...]
                              [--policy-config FILE ...] [--format text|json|sarif]
-                             [--output FILE] [--write-state FILE]
+                             [--output FILE] [--write-state FILE] [--export-terraform-plan FILE]
     python -m policies.check --preview [--program DIR] [--state FILE] [--stack NAME]
                              [--policy-config FILE ...] [--format text|json] [--output FILE]
 
@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from policies import render
+from policies.core import Res
 from policies.evaluate import Finding, Report, evaluate
 from policies.packconfig import ConfigError, PackConfig, load
 from policies.state import StateError, read, write
@@ -102,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
     parser.add_argument("--write-state", type=Path, help="with --program: also write the resources as a stack export")
+    parser.add_argument(
+        "--export-terraform-plan",
+        type=Path,
+        metavar="FILE",
+        help="also write the resources as a Terraform plan JSON (for checkov and other scanners; docs/checkov.md)",
+    )
     return parser
 
 
@@ -215,6 +222,8 @@ def run_checker(argv: Sequence[str]) -> tuple[int, str]:
         config = load(args.stack or stack, list(args.policy_config))
     except (StateError, ConfigError) as error:
         raise CheckerError(str(error)) from None
+    if args.export_terraform_plan is not None:
+        warnings = [*warnings, *_export_terraform_plan(args.export_terraform_plan, resources_any)]
     report = evaluate(resources_any, stack=stack, config=config, warnings=warnings)  # type: ignore[arg-type]
     if args.format == "json":
         rendered = render.as_json(report)
@@ -231,6 +240,20 @@ def run_checker(argv: Sequence[str]) -> tuple[int, str]:
     return (EXIT_PASS if report.passed else EXIT_VIOLATION), rendered
 
 
+def _export_terraform_plan(path: Path, resources: Sequence[object]) -> list[str]:
+    """``--export-terraform-plan``: write the plan; the warnings name what it left out."""
+    from offline.terraform_plan import PlanExportError, export, unmapped_warning, write_plan
+    from policies.evaluate import res_from_recorded
+
+    views = [r if isinstance(r, Res) else res_from_recorded(r) for r in resources]  # type: ignore[arg-type]
+    plan = export(views)
+    try:
+        write_plan(path, plan)
+    except PlanExportError as error:
+        raise CheckerError(str(error)) from None
+    return unmapped_warning(plan)
+
+
 def _run_preview(args: argparse.Namespace) -> tuple[int, str]:
     """``--preview``: the real preview's decisions and deferrals, checked against the full run."""
     import pulumi
@@ -239,8 +262,10 @@ def _run_preview(args: argparse.Namespace) -> tuple[int, str]:
     from offline.runner import REPO_ROOT, ProgramError
     from offline.stackfiles import StackFileError, choose_stack
 
-    if args.format == "sarif" or args.write_state is not None:
-        raise CheckerError("bad arguments: --preview takes --format text|json and no --write-state")
+    if args.format == "sarif" or args.write_state is not None or args.export_terraform_plan is not None:
+        raise CheckerError(
+            "bad arguments: --preview takes --format text|json and no --write-state or --export-terraform-plan"
+        )
     for flag, given in (
         ("--stack-file", args.stack_file),
         ("--set", args.set_values),

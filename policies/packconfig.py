@@ -47,6 +47,19 @@ class PackConfig:
     def config_for(self, rule: Rule) -> dict[str, Any]:
         return dict(self.properties.get(rule.name, {}))
 
+    def requirement(self, name: str) -> tuple[str, dict[str, Any]]:
+        """What a stack must meet for one policy: its level and its parameters (defaults overridden).
+
+        Per-stack requirements ("prod blocks", "multi-AZ") live here, so a test of a component
+        asks the stack's pack config instead of branching on the stack's name.
+        """
+        rule = _rules_by_name().get(name)
+        if rule is None:
+            raise ConfigError(f"{name!r} is not a policy of any pack")
+        values = {param.name: param.default for param in rule.params}
+        values.update({k: v for k, v in self.config_for(rule).items() if k != "exemptions"})
+        return self.level(rule), values
+
 
 def _rules_by_name() -> dict[str, Rule]:
     return {rule.name: rule for rule in all_rules()}

@@ -19,6 +19,7 @@ import yaml
 from offline.flows.evaluate import push_variant_report, recorded, stack_report
 from offline.runner import REPO_ROOT, ProgramRun, run_program
 from tests import aws_calls
+from tests.checkov_tally import summary_lines as checkov_summary_lines
 from tests.runtime_flows_tally import summary_line
 
 # Before any client exists: every botocore session created from here on reports its calls.
@@ -53,6 +54,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     line = summary_line()
     if line is not None:
         terminalreporter.write_line(line)
+    for checkov_line in checkov_summary_lines():  # the checkov overlap (tests/policies/test_checkov.py)
+        terminalreporter.write_line(checkov_line)
     if aws_calls.RECORDED:
         calls = len({call.label for call in aws_calls.RECORDED})
         terminalreporter.write_line(

@@ -1,8 +1,7 @@
 """Helpers for the realtime functions' tests: import paths, fake Lambda context, AWS env.
 
-A Lambda package has the function's folder at its root and ``shared/`` beside it, so
-tests put ``functions/<name>`` and ``functions/`` on ``sys.path``; each function's
-handler lives in a package named for it (``poller``, ``notify``, ``registry``).
+A Lambda archive has the function's package (``<name>/``) and ``shared/`` at its root,
+so tests put ``functions/`` on ``sys.path`` and import ``<name>.handler`` as Lambda does.
 """
 
 from __future__ import annotations
@@ -17,13 +16,13 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 
 
-def add_function_paths(*names: str) -> None:
-    """Also sets the Powertools settings a handler module reads when it is imported."""
+def add_function_paths() -> None:
+    """``functions/`` on ``sys.path``; also sets the Powertools settings a handler module
+    reads when it is imported."""
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SocialBackendTest")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    for path in (FUNCTIONS, *(FUNCTIONS / name for name in names)):
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
+    if str(FUNCTIONS) not in sys.path:
+        sys.path.insert(0, str(FUNCTIONS))
 
 
 @dataclass

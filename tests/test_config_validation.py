@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from components.config_loader import MOVED, SECTIONS, StackSettings, snake
 from components.graph_database import GraphDatabaseSettings
 from components.keys import KeysArgs
 from components.network import NetworkSettings
 from components.validation import LOG_RETENTION_DAYS, ArgsError
+from offline import config_docs
 from tests.conftest import assert_one_line_config_error, dev_config_with
 
 CASES = [
@@ -25,11 +29,6 @@ CASES = [
         dev_config_with("graphDb", instanceCount=3),
         "social-backend:graphDb.instanceCount: 3 instances need 3 distinct AZs but the network spans 2",
         id="more-instances-than-azs",
-    ),
-    pytest.param(
-        dev_config_with("graphDb", instanceCount=1, requireMultiAz=True),
-        "social-backend:graphDb.instanceCount: must be at least 2 when require_multi_az is set, got 1",
-        id="multi-az-needs-two",
     ),
     pytest.param(
         dev_config_with("network", cidrBlock="10.40.0.0/33"),
@@ -92,8 +91,8 @@ CASES = [
         id="wrong-type",
     ),
     pytest.param(
-        dev_config_with("graphDb", requireMultiAz="yes"),
-        "social-backend:graphDb.requireMultiAz: must be true or false",
+        dev_config_with("graphDb", deletionProtection="yes"),
+        "social-backend:graphDb.deletionProtection: must be true or false",
         id="wrong-bool",
     ),
     pytest.param(
@@ -183,6 +182,67 @@ CASES = [
         "social-backend:compliance.minimumLogRetentionDays: must be one of 1, 3, 5",
         id="rule-retention",
     ),
+    # Function sizing moved under functions: a stack file still using an old key is told where
+    # it went, never silently sized with the default.
+    pytest.param(
+        dev_config_with("uploads", reservedConcurrency=10),
+        "social-backend:uploads.reservedConcurrency: moved to social-backend:functions.uploadUrl.reservedConcurrency",
+        id="moved-upload-url-concurrency",
+    ),
+    pytest.param(
+        dev_config_with("uploads", logRetentionDays=30),
+        "social-backend:uploads.logRetentionDays: moved to social-backend:functions.uploadUrl.logRetentionDays",
+        id="moved-upload-url-retention",
+    ),
+    pytest.param(
+        dev_config_with("thumbnails", memoryMb=2048),
+        "social-backend:thumbnails.memoryMb: moved to social-backend:functions.thumbnailer.memoryMb",
+        id="moved-thumbnailer-memory",
+    ),
+    pytest.param(
+        dev_config_with("thumbnails", timeoutSeconds=60),
+        "social-backend:thumbnails.timeoutSeconds: moved to social-backend:functions.thumbnailer.timeoutSeconds",
+        id="moved-thumbnailer-timeout",
+    ),
+    pytest.param(
+        dev_config_with("thumbnails", reservedConcurrency=5),
+        "social-backend:thumbnails.reservedConcurrency: moved to social-backend:functions.thumbnailer.reservedConcurrency",
+        id="moved-thumbnailer-concurrency",
+    ),
+    pytest.param(
+        dev_config_with("thumbnails", logRetentionDays=30),
+        "social-backend:thumbnails.logRetentionDays: moved to social-backend:functions.thumbnailer.logRetentionDays",
+        id="moved-thumbnailer-retention",
+    ),
+    pytest.param(
+        dev_config_with("notifications", notifierTimeoutSeconds=60),
+        "social-backend:notifications.notifierTimeoutSeconds: moved to social-backend:functions.notifier.timeoutSeconds",
+        id="moved-notifier-timeout",
+    ),
+    pytest.param(
+        dev_config_with("notifications", logRetentionDays=30),
+        "social-backend:notifications.logRetentionDays: moved to social-backend:functions.streamPoller.logRetentionDays"
+        " and social-backend:functions.notifier.logRetentionDays and social-backend:functions.devices.logRetentionDays",
+        id="moved-notifications-retention",
+    ),
+    # The poller is the stream's only reader: a second concurrent one would race the lease.
+    pytest.param(
+        dev_config_with("functions", streamPoller={"reservedConcurrency": 2}),
+        "social-backend:functions.streamPoller.reservedConcurrency: must be 1: one stream reader at a time, got 2",
+        id="poller-one-reader",
+    ),
+    pytest.param(
+        dev_config_with("functions", notifier={"timeoutSeconds": 200}),
+        "social-backend:functions.notifier.timeoutSeconds: must be between 5 and 150",
+        id="notifier-timeout-range",
+    ),
+    # The APNs identifiers without the signing key (a secret) would create no APNs application.
+    pytest.param(
+        dev_config_with("notifications", apns={"keyId": "ABC123DEFG", "teamId": "TEAM123456", "bundleId": "com.x"}),
+        "social-backend:notifications.apns: set both notifications.apns {keyId, teamId, bundleId} "
+        "and the secret apnsSigningKey, or neither",
+        id="apns-without-signing-key",
+    ),
     pytest.param(
         {"social-backend:network": '"big"'}, "social-backend:network: must be an object", id="section-not-object"
     ),
@@ -211,7 +271,39 @@ def test_every_allowed_log_retention_is_accepted() -> None:
 
 def test_defaults_are_the_secure_choice() -> None:
     graph = GraphDatabaseSettings()
-    assert graph.deletion_protection and graph.final_snapshot and graph.protect and graph.require_multi_az
+    assert graph.deletion_protection and graph.final_snapshot and graph.protect
     assert graph.instance_count >= 2 and graph.backup_retention_days >= 7
     assert NetworkSettings().flow_log_retention_days >= 365
     assert KeysArgs.__dataclass_fields__["protect"].default is True
+
+
+def test_the_config_docs_document_the_loaders_sections() -> None:
+    """One section list: what the program reads is what the configuration table documents."""
+    documented_sections = {key.split(".")[0] for key, _, _ in config_docs.rows()} - {"aws:region", "tags"}
+    assert documented_sections == set(SECTIONS)
+    assert [f.name for f in dataclasses.fields(StackSettings)] == [snake(key) for key in SECTIONS]
+    # Every moved key names a key that exists at its new place, and is gone from its old one.
+    documented = {key for key, _, _ in config_docs.rows()}
+    for old, new in MOVED.items():
+        assert set(new.split(" ")) <= documented and old not in documented, (old, new)
+
+
+def test_a_partial_function_object_keeps_that_functions_own_defaults() -> None:
+    """``functions.thumbnailer: {logRetentionDays: 30}`` changes the retention only: the
+    thumbnailer keeps its 2048 MB (the generic 256 MB would be refused as too small to decode
+    large images), and the poller keeps its one reader."""
+    from components.config_loader import load_section
+    from components.python_function import FunctionsSettings
+
+    class StackFile:  # what load_section reads of pulumi.Config
+        name = "social-backend"
+
+        def get_object(self, key: str) -> object:
+            assert key == "functions"
+            return {"thumbnailer": {"logRetentionDays": 30}, "streamPoller": {"timeoutSeconds": 60}}
+
+    settings = load_section(StackFile(), "functions", FunctionsSettings)  # type: ignore[arg-type]
+    defaults = FunctionsSettings()
+    assert settings.thumbnailer.log_retention_days == 30
+    assert settings.thumbnailer.memory_mb == defaults.thumbnailer.memory_mb == 2048
+    assert (settings.stream_poller.timeout_seconds, settings.stream_poller.reserved_concurrency) == (60, 1)

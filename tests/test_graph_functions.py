@@ -97,6 +97,13 @@ def test_every_statement_names_this_stacks_resources(run: ProgramRun, name: str)
                 assert resource in {*allowed, "arn:aws:ec2:eu-west-1:123456789012:network-interface/*"}, resource
             elif resource.startswith("arn:aws:logs:"):
                 assert resource.endswith(f":log-group:/aws/lambda/{function_name}:log-stream:*")
+            elif resource.startswith(("arn:aws:dynamodb:", "arn:aws:kms:")):
+                # The home feed's timelines table and the data key it is encrypted with (test_timelines.py).
+                assert name == "graph-api", resource
+                assert resource in (
+                    run.one("aws:dynamodb/table:Table", "timelines-table").state["arn"],
+                    run.one("aws:kms/key:Key", "keys-data").state["arn"],
+                ), resource
             else:
                 assert resource.startswith("arn:aws:neptune-db:eu-west-1:123456789012:cluster-"), resource
 

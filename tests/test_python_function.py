@@ -53,7 +53,8 @@ def test_function_settings(run: ProgramRun) -> None:
     function = run.one("aws:lambda/function:Function", "echo-function").inputs
     assert function["runtime"] == "python3.12" and function["architectures"] == ["arm64"]
     assert function["name"] == "fixture-test-echo"
-    assert function["handler"] == "app.handler"
+    # Lambda imports <source>.handler from the archive's root, as the tests import it from functions/.
+    assert function["handler"] == "echo.handler.handler"
     assert function["tracingConfig"] == {"mode": "Active"}
     assert function["kmsKeyArn"] == "arn:aws:kms:eu-west-1:123456789012:key/data"
     assert function["reservedConcurrentExecutions"] == 2
@@ -130,7 +131,9 @@ def test_stale_layer_build_stops_the_program(tmp_path: Path) -> None:
 def test_code_archive_holds_the_function_folder(run: ProgramRun) -> None:
     code = run.one("aws:lambda/function:Function", "echo-function").inputs["code"]
     assert isinstance(code, pulumi.AssetArchive)
-    assert set(code.assets) == {"app.py"}
+    # The package under its own name (so `echo.handler` resolves at /var/task), nothing else:
+    # this fixture tree has no shared/.
+    assert set(code.assets) == {"echo/__init__.py", "echo/handler.py"}
 
 
 @pytest.mark.parametrize(
@@ -138,7 +141,7 @@ def test_code_archive_holds_the_function_folder(run: ProgramRun) -> None:
     [
         ({"source": "../etc"}, "source: must be a functions/ folder name"),
         ({"source": "missing"}, "source: .*missing does not exist"),
-        ({"handler": "nope.handler"}, "handler: .*nope.py does not exist"),
+        ({"source": "no_package"}, r"source: .*no_package/__init__.py does not exist \(every function is a package\)"),
         ({"memory_mb": 64}, "memory_mb: must be between 128 and 10240"),
         ({"timeout_seconds": 901}, "timeout_seconds: must be between 1 and 900"),
         ({"log_retention_days": 2}, "log_retention_days: must be one of"),

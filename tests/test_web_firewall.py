@@ -11,6 +11,7 @@ from components.context import DeploymentContext
 from components.validation import ArgsError
 from components.web_firewall import MANAGED_RULE_GROUPS, WebFirewallArgs, WebFirewallSettings
 from offline.runner import ProgramRun
+from policies.packconfig import load
 
 ACL = "aws:wafv2/webAcl:WebAcl"
 CONTEXT = DeploymentContext(account_id="123456789012", region="eu-west-1", partition="aws", prefix="t-dev")
@@ -53,9 +54,18 @@ def test_action_follows_config(run: ProgramRun, config: dict[str, Any]) -> None:
         assert "action" not in rules[group]
 
 
-def test_prod_blocks_dev_counts(stack: str, run: ProgramRun) -> None:
-    rate = next(r for r in run.one(ACL, "firewall-acl").inputs["rules"] if r["name"] == "rate-limit-per-ip")
-    assert rate["action"] == ({"block": {}} if stack == "prod" else {"count": {}})
+def test_blocks_where_the_stack_must_block(stack: str, run: ProgramRun) -> None:
+    """Whether the firewall must block is the stack's security pack config (wafv2-acl-blocks requireBlocking)."""
+    _, required = load(stack).requirement("wafv2-acl-blocks")
+    actions: list[dict[str, object]] = (
+        [{"block": {}}] if required["requireBlocking"] else [{"block": {}}, {"count": {}}]
+    )
+    overrides: list[dict[str, object]] = (
+        [{"none": {}}] if required["requireBlocking"] else [{"none": {}}, {"count": {}}]
+    )
+    for rule in run.one(ACL, "firewall-acl").inputs["rules"]:
+        assert rule.get("action", actions[0]) in actions
+        assert rule.get("overrideAction", overrides[0]) in overrides
 
 
 def test_every_rule_has_metrics(run: ProgramRun) -> None:

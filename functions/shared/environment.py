@@ -330,7 +330,22 @@ class NeptuneSettings[S](EnvironmentContract[S]):
         return self.url(self.reader_endpoint)
 
 
-#: SNS platform-application keys (``notify``/``registry`` use them) -> field.
+@dataclass(frozen=True, kw_only=True)
+class TimelineSettings[S](EnvironmentContract[S]):
+    """The home-feed timelines (``components/timelines.py``): the stream poller writes them,
+    graph_api reads them; both decide fan-out versus fan-in with the same threshold."""
+
+    table: S = field(metadata=text("TIMELINE_TABLE"))
+    #: Authors with more followers than this are read on fan-in, never fanned out.
+    fan_in_threshold: int = field(metadata=integer("FAN_IN_THRESHOLD", 1, 100_000_000))
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> TimelineSettings[str]:
+        parsed: TimelineSettings[str] = cls.parse_environment(environ, "the timeline settings")
+        return parsed
+
+
+#: SNS platform-application keys (``notifier``/``devices`` use them) -> field.
 PLATFORMS = {"APNS": "apns", "APNS_SANDBOX": "apns_sandbox", "FCM": "fcm"}
 
 
@@ -364,6 +379,8 @@ class GraphApiEnvironment[S](FunctionEnvironment[S]):
     SOURCE = "graph_api"
 
     neptune: NeptuneSettings[S] = field(metadata=section(NeptuneSettings))
+    #: The home feed reads the viewer's timeline and the high-follower accounts' outboxes.
+    timelines: TimelineSettings[S] = field(metadata=section(TimelineSettings))
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> GraphApiEnvironment[str]:
@@ -397,6 +414,12 @@ class StreamPollerEnvironment[S](FunctionEnvironment[S]):
     neptune: NeptuneSettings[S] = field(metadata=section(NeptuneSettings))
     #: Records per GetPropertygraphStream call (Neptune accepts 1 to 100,000).
     page_limit: int = field(metadata=integer("STREAM_PAGE_LIMIT", 1, 100_000))
+    #: New posts fanned out to followers' timelines, follows backfilled, unfollows removed.
+    timelines: TimelineSettings[S] = field(metadata=section(TimelineSettings))
+    #: Recent posts of the followee copied into a new follower's timeline (0: none).
+    backfill_posts: int = field(metadata=integer("TIMELINE_BACKFILL_POSTS", 0, 1_000))
+    #: Days a timeline entry lives after its post's time (the table's TTL attribute).
+    entry_ttl_days: int = field(metadata=integer("TIMELINE_ENTRY_TTL_DAYS", 1, 3_650))
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> StreamPollerEnvironment[str]:

@@ -1,0 +1,1 @@
+"""The thumbnailer Lambda function: entry point ``thumbnailer.handler.handler``."""

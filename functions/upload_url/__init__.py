@@ -1,0 +1,1 @@
+"""The upload_url Lambda function: entry point ``upload_url.handler.handler``."""

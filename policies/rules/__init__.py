@@ -10,6 +10,7 @@ from policies.rules import (
     alarms,
     apigateway,
     appsync,
+    boundaries,
     cloudfront,
     cloudtrail,
     cognito,
@@ -24,6 +25,7 @@ from policies.rules import (
     preview,
     pulumi_,
     s3,
+    scheduler,
     vpc,
     wafv2,
 )
@@ -47,6 +49,8 @@ MODULES = (
     cloudtrail,
     alarms,
     pulumi_,
+    boundaries,
+    scheduler,
     deployability,
 )
 

@@ -108,3 +108,33 @@ def world_cidrs(values: Iterable[Any]) -> list[str]:
 def kms_key_linked(stack: Stack, res: Res, prop: str) -> bool:
     """Is ``res.<prop>`` one of this stack's KMS keys (or an alias of one)?"""
     return bool(stack.linked(res, prop, *KMS_KEY_TYPES))
+
+
+def stack_accounts(stack: Stack, configured: Sequence[str] = ()) -> set[str]:
+    """The AWS account(s) this stack deploys to.
+
+    The policy config's ``accountIds`` when set; otherwise the account ids in the ARNs the
+    provider assigned to this stack's own resources (their ``arn`` outputs). Empty when
+    neither is known (a first preview): callers then treat an account comparison as undecided.
+    """
+    if configured:
+        return {str(a) for a in configured}
+    accounts: set[str] = set()
+    for res in stack.resources:
+        arn = res.get("arn")
+        for value in (arn, *res.identifiers):
+            if isinstance(value, str) and value.startswith("arn:"):
+                account = iamdoc.account_of(value)
+                if account is not None:
+                    accounts.add(account)
+    return accounts
+
+
+def stack_arns(stack: Stack) -> set[str]:
+    """The known ARNs of this stack's resources (provider outputs), for "a source ARN of this stack"."""
+    found: set[str] = set()
+    for res in stack.resources:
+        for value in (res.get("arn"), *res.identifiers):
+            if isinstance(value, str) and value.startswith("arn:"):
+                found.add(value)
+    return found

@@ -229,7 +229,6 @@ def execution_logging(stack: Stack, _: Settings) -> Iterator[StackFinding]:
     category="network",
     rows=[158],
     other=["awsguard:apigateway-endpoint-type"],
-    checkov=["CKV_AWS_120"],
     params=[
         Param(
             "allowedTypes",

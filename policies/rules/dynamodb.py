@@ -25,7 +25,7 @@ require_true(
     rows=[141],
     fsbp=["DynamoDB.2"],
     cdk_nag=["DDB3", "NIST5:DynamoDBPITREnabled"],
-    checkov=["CKV_AWS_28", "CKV_AWS_165"],
+    checkov=["CKV_AWS_28"],
 )
 
 require_true(
@@ -52,7 +52,7 @@ require_true(
     remediation="Set server_side_encryption={'enabled': True, 'kms_key_arn': <stack CMK>.arn}.",
     category="encryption",
     rows=[145],
-    checkov=["CKV_AWS_119", "CKV_AWS_271"],
+    checkov=["CKV_AWS_119"],
     other=["awsguard:dynamodb-table-encryption-enabled"],
 )
 def cmk(r: Res, _: Settings) -> Iterator[str]:

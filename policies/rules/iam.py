@@ -77,7 +77,7 @@ _META = {
     rows=[106],
     fsbp=["IAM.1"],
     cdk_nag=["IAM5", "NIST5:IAMPolicyNoStatementsWithAdminAccess"],
-    checkov=["CKV_AWS_62", "CKV_AWS_1"],
+    checkov=["CKV_AWS_62"],
     **_META,  # type: ignore[arg-type]
 )
 def no_admin(r: Res, _: Settings) -> Iterator[str]:
@@ -98,7 +98,7 @@ def no_admin(r: Res, _: Settings) -> Iterator[str]:
     rows=[107],
     fsbp=["IAM.21"],
     cdk_nag=["IAM5", "NIST5:IAMPolicyNoStatementsWithFullAccess"],
-    checkov=["CKV_AWS_63", "CKV_AWS_49"],
+    checkov=["CKV_AWS_63"],
     **_META,  # type: ignore[arg-type]
 )
 def wildcard_actions(r: Res, _: Settings) -> Iterator[str]:
@@ -212,7 +212,7 @@ def kms_decrypt_all(r: Res, _: Settings) -> Iterator[str]:
     severity="critical",
     remediation="Remove the action; if a workload truly needs it, scope it and record an exemption with the reason.",
     rows=[111],
-    checkov=["CKV_AWS_286", "CKV_AWS_287", "CKV_AWS_288", "CKV_AWS_289", "CKV_AWS_290"],
+    checkov=["CKV_AWS_286", "CKV_AWS_287", "CKV_AWS_289"],
     **_META,  # type: ignore[arg-type]
 )
 def privilege_escalation(r: Res, _: Settings) -> Iterator[str]:
@@ -285,11 +285,18 @@ def inline_policies(r: Res, _: Settings) -> Iterator[str]:
     yield f"{r.label}: is an inline policy"
 
 
+#: Conditions that narrow an account-root trust to named principals of that account.
+_TRUST_PINNING_KEYS = ("aws:PrincipalArn", "aws:userid", "aws:username")
+
+
 @resource_rule(
     "iam-role-trust-specific",
     pack=SECURITY,
     types=[ROLE],
-    description="Role trust policies name specific principals; no wildcard principal or wildcard assume actions.",
+    description=(
+        "Role trust policies name specific principals: no wildcard principal, no bare account root (every principal "
+        "of an account) without an aws:PrincipalArn condition, no wildcard assume actions."
+    ),
     severity="critical",
     remediation="Trust a named service, account role or federated provider, with conditions for web identities.",
     category="least-privilege",
@@ -315,6 +322,15 @@ def trust_policy(r: Res, _: Settings) -> Iterator[str]:
             yield f"{r.label}: trust statement {sid} allows every sts action"
         if statement.principals_of("Federated") and not statement.conditions:
             yield f"{r.label}: trust statement {sid} trusts a federated provider without conditions"
+        # An account root (or a bare account id) as the principal lets every IAM principal of that
+        # account that its own policies allow assume the role ("Creating a role to delegate
+        # permissions to an IAM user"): name the role or user, or pin it with aws:PrincipalArn.
+        roots = [p for p in statement.principals_of("AWS") if p.endswith(":root") or (p.isdigit() and len(p) == 12)]
+        if roots and not statement.has_condition_key(*_TRUST_PINNING_KEYS):
+            yield (
+                f"{r.label}: trust statement {sid} lets any principal of {', '.join(roots)} assume the role "
+                "(name the role, or add an aws:PrincipalArn condition)"
+            )
 
 
 @resource_rule(

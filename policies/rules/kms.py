@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator
 
 from policies import iamdoc
@@ -182,6 +183,7 @@ ENCRYPTED_BY = {
     "aws:lambda/function:Function": "kmsKeyArn",
     "aws:cloudtrail/trail:Trail": "kmsKeyId",
     "aws:dynamodb/table:Table": "serverSideEncryption",
+    "aws:scheduler/schedule:Schedule": "kmsKeyArn",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "rules",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": "rules",
 }
@@ -236,3 +238,96 @@ def _is_stack_key(stack: Stack, value: object) -> bool:
         if value in idents:
             return True
     return False
+
+
+#: Key-policy actions that administer the key rather than use it ("Key administrators",
+#: "Default key policy", AWS KMS developer guide): whoever holds one can change who may use
+#: the key, or destroy it.
+KEY_ADMIN_ACTIONS = frozenset(
+    a.lower()
+    for a in (
+        "kms:PutKeyPolicy",
+        "kms:ScheduleKeyDeletion",
+        "kms:CancelKeyDeletion",
+        "kms:DisableKey",
+        "kms:EnableKey",
+        "kms:DisableKeyRotation",
+        "kms:CreateGrant",
+        "kms:RevokeGrant",
+        "kms:RetireGrant",
+        "kms:UpdateKeyDescription",
+        "kms:UpdateAlias",
+        "kms:DeleteAlias",
+        "kms:CreateAlias",
+        "kms:TagResource",
+        "kms:UntagResource",
+        "kms:ReplicateKey",
+        "kms:UpdatePrimaryRegion",
+        "kms:ImportKeyMaterial",
+        "kms:DeleteImportedKeyMaterial",
+    )
+)
+
+
+def _admin_actions(statement: iamdoc.Statement) -> list[str]:
+    found: set[str] = set()
+    for action in statement.actions:
+        lowered = action.lower()
+        if lowered in ("*", "kms:*"):
+            return [action]
+        if "*" in lowered:
+            found |= {a for a in KEY_ADMIN_ACTIONS if fnmatch.fnmatchcase(a, lowered)}
+        elif lowered in KEY_ADMIN_ACTIONS:
+            found.add(action)
+    if statement.not_actions:
+        return ["NotAction"]
+    return sorted(found)
+
+
+@resource_rule(
+    "kms-key-administration-by-account-only",
+    pack=SECURITY,
+    types=[KEY, KEY_POLICY],
+    description=(
+        "Only the account root (so IAM policies decide) or the configured key administrators may administer a key "
+        "(kms:* or PutKeyPolicy, ScheduleKeyDeletion, CreateGrant, DisableKey ...); services and workload roles "
+        "get use actions only."
+    ),
+    severity="high",
+    remediation=(
+        "Grant services and roles the use actions they need (kms:Decrypt, kms:GenerateDataKey* ...) with conditions; "
+        "leave kms:* to the account-root statement, or list the administrators in keyAdministrators."
+    ),
+    category="least-privilege",
+    rows=[71],
+    params=[
+        Param(
+            "keyAdministrators",
+            {"type": "array", "items": {"type": "string"}},
+            [],
+            "ARN globs of the IAM principals that may administer the stack's keys",
+        )
+    ],
+    doc_title="Default key policy - AWS Key Management Service",
+    doc_url="https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html",
+)
+def administration(r: Res, cfg: Settings) -> Iterator[str]:
+    try:
+        doc = document(r, "policy")
+    except iamdoc.DocumentError as error:
+        yield f"{r.label}: {error}"
+        return
+    for index, statement in enumerate(iamdoc.statements(doc)):
+        if not statement.allows:
+            continue
+        admin = _admin_actions(statement)
+        if not admin:
+            continue
+        sid = statement.sid or f"#{index + 1}"
+        if statement.has_not_principal or statement.raw.get("Principal") == "*":
+            continue  # judged by kms-key-policy-no-public-principal
+        for principal in statement.principals:
+            is_root = principal.endswith(":root") or (principal.isdigit() and len(principal) == 12)
+            if is_root or any(fnmatch.fnmatchcase(principal, p) for p in cfg["keyAdministrators"]):
+                continue
+            yield f"{r.label}: statement {sid} lets {principal} administer the key ({', '.join(admin[:4])})"

@@ -427,8 +427,10 @@ def _judge_statement(statement: iamdoc.Statement, anchors: set[str], allowed: li
     "workload-roles-scoped-to-stack",
     pack=SECURITY,
     description=(
-        "Every statement of a Lambda execution role or AppSync service/logging role names resources of this stack "
-        "(linked through property dependencies), with no wildcard actions."
+        "Every statement of every role of the stack (functions' execution roles and the service roles of "
+        "CloudTrail, Config, flow logs, Scheduler, AppSync, API Gateway ...) names resources of this stack (linked "
+        "through property dependencies), with no wildcard actions; run-time resources no stack resource backs are "
+        "named only through the allowedResourcePatterns config."
     ),
     severity="high",
     remediation=(
@@ -450,17 +452,7 @@ def _judge_statement(statement: iamdoc.Statement, anchors: set[str], allowed: li
     ],
 )
 def workload_roles(stack: Stack, cfg: Settings) -> Iterator[StackFinding]:
-    roles: dict[str, Res] = {}
-    for fn in stack.of(FUNCTION):
-        for role in stack.linked(fn, "role", ROLE):
-            roles[role.urn] = role
-    for ds in stack.of(DATA_SOURCE):
-        for role in stack.linked(ds, "serviceRoleArn", ROLE):
-            roles[role.urn] = role
-    for api in stack.of(GRAPHQL_API):
-        for role in stack.linked(api, "logConfig", ROLE):
-            roles[role.urn] = role
-    for role in roles.values():
+    for role in stack.of(ROLE):
         for owner, prop, raw in _role_documents(stack, role):
             yield from guarded(owner, _document_check(stack, role, owner, prop, raw, cfg["allowedResourcePatterns"]))
 

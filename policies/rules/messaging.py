@@ -57,7 +57,7 @@ require_set(
     category="least-privilege",
     rows=[133, 134],
     fsbp=["SNS.4"],
-    checkov=["CKV_AWS_169", "CKV_AWS_385"],
+    checkov=["CKV_AWS_169"],
 )
 def topic_not_public(r: Res, _: Settings) -> Iterator[str]:
     yield from public_statements(r, "policy")

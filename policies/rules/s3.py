@@ -96,7 +96,7 @@ def account_pab(r: Res, _: Settings) -> Iterator[str]:
     rows=[35, 36],
     fsbp=["S3.2", "S3.3"],
     cdk_nag=["NIST5:S3BucketPublicReadProhibited", "NIST5:S3BucketPublicWriteProhibited"],
-    checkov=["CKV_AWS_20", "CKV_AWS_57"],
+    checkov=["CKV_AWS_20", "CKV_AWS_57", "CKV2_AWS_43", "CKV_AWS_375"],
     other=["pulumi-cp:s3-bucket-disallow-public-read"],
 )
 def public_acl(r: Res, _: Settings) -> Iterator[str]:
@@ -121,7 +121,7 @@ def public_acl(r: Res, _: Settings) -> Iterator[str]:
     rows=[35, 36, 38],
     fsbp=["S3.2", "S3.3", "S3.6"],
     cdk_nag=["S5"],
-    checkov=["CKV2_AWS_43", "CKV_AWS_70", "CKV_AWS_93", "CKV_AWS_375"],
+    checkov=["CKV_AWS_70"],
 )
 def policy_not_public(r: Res, _: Settings) -> Iterator[str]:
     if r.get("policy") in (None, ""):

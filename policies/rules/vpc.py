@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator
 from typing import Any
 
 from policies import iamdoc
-from policies.core import COMPLIANCE, SECURITY, Res, Settings, Stack, StackFinding, guarded, resource_rule, stack_rule
+from policies.core import (
+    COMPLIANCE,
+    SECURITY,
+    Param,
+    Res,
+    Settings,
+    Stack,
+    StackFinding,
+    UnknownInput,
+    guarded,
+    is_unknown,
+    resource_rule,
+    stack_rule,
+)
 from policies.rules._helpers import WORLD_CIDRS, document, world_cidrs
 
 VPC = "aws:ec2/vpc:Vpc"
@@ -275,7 +289,6 @@ def _private_route_tables(stack: Stack) -> list[Res]:
     category="network",
     rows=[126],
     cdk_nag=["NIST5:VPCNoUnrestrictedRouteToIGW"],
-    checkov=["CKV2_AWS_35", "CKV2_AWS_44"],
 )
 def private_routes(stack: Stack, _: Settings) -> Iterator[StackFinding]:
     for table in _private_route_tables(stack):
@@ -424,3 +437,100 @@ def gateway_endpoints(stack: Stack, _: Settings) -> Iterator[StackFinding]:
 )
 def default_vpc(r: Res, _: Settings) -> Iterator[str]:
     yield f"{r.label}: the default VPC is managed by this stack"
+
+
+NAT = "aws:ec2/natGateway:NatGateway"
+EIGW = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"
+IGW_ATTACHMENT = "aws:ec2/internetGatewayAttachment:InternetGatewayAttachment"
+DEFAULT_ROUTE_TABLE = "aws:ec2/defaultRouteTable:DefaultRouteTable"
+TRANSIT_ATTACHMENT = "aws:ec2transitgateway/vpcAttachment:VpcAttachment"
+#: Route targets that leave the VPC towards the internet (or another network that may reach it).
+INTERNET_TARGETS = (
+    ("gatewayId", "igw-", IGW),
+    ("natGatewayId", "nat-", NAT),
+    ("egressOnlyGatewayId", "eigw-", EIGW),
+    ("transitGatewayId", "tgw-", ""),
+)
+
+
+def _isolated(vpc: Res, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(vpc.name, p) or vpc.urn == p for p in patterns)
+
+
+def _internet_routes(stack: Stack, table: Res) -> Iterator[str]:
+    routes: list[tuple[str, Res | dict[str, Any]]] = [
+        (f"inline route #{i + 1}", r) for i, r in enumerate(table.items("routes"))
+    ]
+    routes += [(route.label, route) for route in stack.referrers(table, "routeTableId", ROUTE)]
+    for label, route in routes:
+        for prop, prefix, target_type in INTERNET_TARGETS:
+            value = route.get(prop)
+            if is_unknown(value):
+                if isinstance(route, Res) and target_type and stack.deps(route, prop, target_type):
+                    yield f"{table.label}: {label} sends traffic to a {target_type.rsplit(':', 1)[-1]}"
+                elif not (isinstance(route, Res) and stack.deps(route, prop)):
+                    raise UnknownInput(prop, value)
+                continue
+            if isinstance(value, str) and value.startswith(prefix):
+                yield f"{table.label}: {label} sends traffic to {value}"
+            elif isinstance(route, Res) and target_type and stack.linked(route, prop, target_type):
+                yield f"{table.label}: {label} sends traffic to a {target_type.rsplit(':', 1)[-1]}"
+
+
+@stack_rule(
+    "vpc-isolated-no-internet-path",
+    pack=SECURITY,
+    description=(
+        "An isolated VPC (policy config isolatedVpcs: names or globs, every VPC by default) has no path to the "
+        "internet: no internet, egress-only or NAT gateway, no transit gateway attachment, no route to one, and "
+        "no subnet that assigns public IPv4 or IPv6 addresses on launch."
+    ),
+    severity="critical",
+    remediation=(
+        "Remove the gateway, route or attachment; reach AWS services through VPC endpoints. If this VPC must reach "
+        "the internet, take it out of isolatedVpcs in the stack's security pack config."
+    ),
+    category="network",
+    rows=[126],
+    cdk_nag=["NIST5:VPCNoUnrestrictedRouteToIGW"],
+    params=[
+        Param(
+            "isolatedVpcs",
+            {"type": "array", "items": {"type": "string"}},
+            ["*"],
+            "logical names (globs) or URNs of the VPCs that must have no path to the internet",
+        )
+    ],
+    doc_title="Connect your VPC to other networks - Amazon Virtual Private Cloud",
+    doc_url="https://docs.aws.amazon.com/vpc/latest/userguide/extend-intro.html",
+)
+def isolated_vpc(stack: Stack, cfg: Settings) -> Iterator[StackFinding]:
+    for vpc in stack.of(VPC):
+        if not _isolated(vpc, cfg["isolatedVpcs"]):
+            continue
+
+        def check(vpc: Res = vpc) -> Iterator[str]:
+            subnets = stack.referrers(vpc, "vpcId", SUBNET)
+            for igw in stack.referrers(vpc, "vpcId", IGW):
+                yield f"{vpc.label}: internet gateway {igw.name!r} is attached"
+            for attachment in stack.referrers(vpc, "vpcId", IGW_ATTACHMENT):
+                yield f"{vpc.label}: internet gateway attachment {attachment.name!r}"
+            for eigw in stack.referrers(vpc, "vpcId", EIGW):
+                yield f"{vpc.label}: egress-only internet gateway {eigw.name!r} is attached"
+            for attachment in stack.referrers(vpc, "vpcId", TRANSIT_ATTACHMENT):
+                yield f"{vpc.label}: transit gateway attachment {attachment.name!r}"
+            for nat in stack.of(NAT):
+                if any(stack.refers(nat, "subnetId", s) for s in subnets):
+                    yield f"{vpc.label}: NAT gateway {nat.name!r} in its subnets"
+            for subnet in subnets:
+                if subnet.flag("mapPublicIpOnLaunch", default=False):
+                    yield f"{vpc.label}: subnet {subnet.name!r} assigns public IPv4 addresses on launch"
+                if subnet.flag("assignIpv6AddressOnCreation", default=False):
+                    yield f"{vpc.label}: subnet {subnet.name!r} assigns (globally routable) IPv6 addresses on launch"
+            for table in [
+                *stack.referrers(vpc, "vpcId", ROUTE_TABLE),
+                *stack.referrers(vpc, "defaultRouteTableId", DEFAULT_ROUTE_TABLE),
+            ]:
+                yield from _internet_routes(stack, table)
+
+        yield from guarded(vpc, check)

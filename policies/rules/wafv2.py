@@ -12,7 +12,9 @@ from policies.core import (
     Settings,
     Stack,
     StackFinding,
+    UnknownInput,
     guarded,
+    is_unknown,
     resource_rule,
     stack_rule,
 )
@@ -24,6 +26,7 @@ GRAPHQL_API = "aws:appsync/graphQLApi:GraphQLApi"
 REST_STAGE = "aws:apigateway/stage:Stage"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 KNOWN_BAD_INPUTS = "AWSManagedRulesKnownBadInputsRuleSet"
+ANONYMOUS_IP = "AWSManagedRulesAnonymousIpList"
 BASELINE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesAmazonIpReputationList")
 
 
@@ -103,7 +106,6 @@ def rule_actions(r: Res, _: Settings) -> Iterator[str]:
     remediation=f"Add a managed_rule_group_statement for AWS {KNOWN_BAD_INPUTS}.",
     category="network",
     rows=[90, 22, 55],
-    checkov=["CKV_AWS_192", "CKV2_AWS_78", "CKV2_AWS_47"],
 )
 def known_bad_inputs(r: Res, _: Settings) -> Iterator[str]:
     if KNOWN_BAD_INPUTS not in managed_groups(r):
@@ -145,7 +147,6 @@ def baseline(r: Res, _: Settings) -> Iterator[str]:
     category="network",
     rows=[91],
     fsbp=["WAF.1", "WAF.2", "WAF.3", "WAF.4", "WAF.6", "WAF.7", "WAF.8"],
-    checkov=["CKV_AWS_176"],
 )
 def classic(r: Res, _: Settings) -> Iterator[str]:
     yield f"{r.label}: WAF Classic resource"
@@ -194,8 +195,10 @@ def _acl_findings(stack: Stack, owner: Res, acls: list[Res], scope: str) -> Iter
     for acl in acls:
         if acl.req("scope") != scope:
             yield f"{owner.label}: web ACL {acl.name!r} has scope {acl.get('scope')!r}, expected {scope}"
-        if KNOWN_BAD_INPUTS not in managed_groups(acl):
-            yield f"{owner.label}: web ACL {acl.name!r} lacks the {KNOWN_BAD_INPUTS} rule group"
+        groups = managed_groups(acl)
+        for group in (KNOWN_BAD_INPUTS, ANONYMOUS_IP):
+            if group not in groups:
+                yield f"{owner.label}: web ACL {acl.name!r} lacks the {group} rule group"
 
 
 @stack_rule(
@@ -203,7 +206,8 @@ def _acl_findings(stack: Stack, owner: Res, acls: list[Res], scope: str) -> Iter
     pack=SECURITY,
     description=(
         "Every AppSync API and API Gateway REST stage is associated with a REGIONAL web ACL of this stack that "
-        "has the known-bad-inputs rules; every CloudFront distribution uses a CLOUDFRONT-scoped one."
+        "has the known-bad-inputs and anonymous-IP rule groups; every CloudFront distribution uses a "
+        "CLOUDFRONT-scoped one."
     ),
     severity="high",
     remediation="Add aws.wafv2.WebAclAssociation(resource_arn=<api or stage>.arn, web_acl_arn=<acl>.arn); set web_acl_id on distributions.",
@@ -241,3 +245,91 @@ def waf_protects(stack: Stack, _: Settings) -> Iterator[StackFinding]:
             yield from _acl_findings(stack, dist, acls, "CLOUDFRONT")
 
         yield from guarded(dist, check_dist)
+
+
+def _counts(action: object) -> bool:
+    return isinstance(action, dict) and "count" in action
+
+
+@resource_rule(
+    "wafv2-acl-blocks",
+    pack=SECURITY,
+    types=[WEB_ACL],
+    description=(
+        "In a stack whose firewall must block (policy config requireBlocking, true by default), no web ACL rule "
+        "only counts: every rule's action blocks (or challenges), every rule group keeps its own actions "
+        "(override none, no rule action overridden to count), and the known-bad-inputs (Log4j) group is among them."
+    ),
+    severity="high",
+    remediation=(
+        "Set the stack's webFirewall.action to BLOCK (rule action block, rule group override_action none); "
+        "count-only rules belong in stacks whose pack config sets requireBlocking to false."
+    ),
+    category="network",
+    rows=[89, 90],
+    checkov=["CKV_AWS_192"],
+    params=[
+        Param(
+            "requireBlocking",
+            {"type": "boolean"},
+            True,
+            "the stack's firewall must block: a rule that only counts is a violation",
+        )
+    ],
+    doc_title="OverrideAction - AWS WAFV2",
+    doc_url="https://docs.aws.amazon.com/waf/latest/APIReference/API_OverrideAction.html",
+)
+def acl_blocks(r: Res, cfg: Settings) -> Iterator[str]:
+    if not cfg["requireBlocking"]:
+        return
+    for rule in r.items("rules"):
+        rule = rule or {}
+        name = rule.get("name")
+        if _counts(rule.get("action")):
+            yield f"{r.label}: rule {name!r} only counts (action count) although this stack's firewall must block"
+        if _counts(rule.get("overrideAction")):
+            yield f"{r.label}: rule group {name!r} is overridden to count although this stack's firewall must block"
+        group = ((rule.get("statement") or {}).get("managedRuleGroupStatement")) or {}
+        for override in group.get("ruleActionOverrides") or []:
+            if _counts((override or {}).get("actionToUse")):
+                yield (
+                    f"{r.label}: rule group {name!r} overrides its rule {(override or {}).get('name')!r} to count "
+                    "although this stack's firewall must block"
+                )
+    if KNOWN_BAD_INPUTS not in managed_groups(r):
+        yield f"{r.label}: the {KNOWN_BAD_INPUTS} group (Log4j, CVE-2021-44228) is not among the blocking rules"
+
+
+@resource_rule(
+    "wafv2-rate-limit-bounded",
+    pack=SECURITY,
+    types=[WEB_ACL],
+    description=(
+        "Every rate-based rule limits a client to at most maximumRateLimit requests per evaluation window "
+        "(policy config; 2000 by default): a limit raised to the service maximum blocks nothing."
+    ),
+    severity="medium",
+    remediation="Lower the stack's webFirewall.rateLimit, or raise maximumRateLimit in its security pack config.",
+    category="network",
+    rows=[21],
+    params=[
+        Param(
+            "maximumRateLimit",
+            {"type": "integer", "minimum": 10},
+            2000,
+            "the highest per-client request limit a rate-based rule may set",
+        )
+    ],
+    doc_title="Rate-based rule high-level settings in AWS WAF",
+    doc_url="https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html",
+)
+def rate_limit_bounded(r: Res, cfg: Settings) -> Iterator[str]:
+    for rule in r.items("rules"):
+        rate = ((rule or {}).get("statement") or {}).get("rateBasedStatement")
+        if not isinstance(rate, dict):
+            continue
+        limit = rate.get("limit")
+        if is_unknown(limit):
+            raise UnknownInput(f"rules.{(rule or {}).get('name')}.rateBasedStatement.limit", limit)
+        if not isinstance(limit, int | float) or limit > cfg["maximumRateLimit"]:
+            yield f"{r.label}: rule {(rule or {}).get('name')!r} allows {limit} requests per window (at most {cfg['maximumRateLimit']})"

@@ -24,9 +24,11 @@ def doc(*statements: dict[str, object]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def acl(
-    name: str = "acl", scope: str = "REGIONAL", groups: tuple[str, ...] = ("AWSManagedRulesKnownBadInputsRuleSet",)
-) -> R:
+#: The groups checkov's CKV2_AWS_47/77/78 require on an attached ACL (Log4j and anonymous sources).
+REQUIRED_GROUPS = ("AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAnonymousIpList")
+
+
+def acl(name: str = "acl", scope: str = "REGIONAL", groups: tuple[str, ...] = REQUIRED_GROUPS) -> R:
     rules = [{"name": g, "statement": {"managedRuleGroupStatement": {"vendorName": "AWS", "name": g}}} for g in groups]
     return R(ACL, name, {"scope": scope, "rules": rules})
 
@@ -57,7 +59,12 @@ class TestWafAssociations:
         assert {f.urn for f in found} == {R(API, "api").urn, R(STAGE, "stage").urn}
 
     def test_wrong_scope_or_missing_rule_group(self) -> None:
-        for bad_acl in (acl(scope="CLOUDFRONT"), acl(groups=())):
+        for bad_acl in (
+            acl(scope="CLOUDFRONT"),
+            acl(groups=()),
+            acl(groups=("AWSManagedRulesKnownBadInputsRuleSet",)),
+            acl(groups=("AWSManagedRulesAnonymousIpList",)),
+        ):
             resources = [
                 R(API, "api", {}),
                 bad_acl,
@@ -121,6 +128,32 @@ class TestWorkloadRoles:
         )
         found = validate_stack("workload-roles-scoped-to-stack", lambda_stack(policy))
         assert "not derived from a resource of this stack" in found[0].message
+
+    def test_service_roles_are_judged_too(self) -> None:
+        """Not only functions' roles: a flow-log (or trail, Config, scheduler, AppSync...) role that names
+        another stack's log group is the same regression (issue 12)."""
+        trust = doc(
+            {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        )
+
+        def flow_log_stack(resource: str) -> list[R]:
+            statement: dict[str, object] = {"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": resource}
+            return [
+                R("aws:cloudwatch/logGroup:LogGroup", "flow-logs", {"name": "vpc-flow-logs-abc"}),
+                R(ROLE, "flow-log-role", {"assumeRolePolicy": trust}),
+                R(
+                    RP,
+                    "flow-log-policy",
+                    {"role": "flow-log-role", "policy": doc(statement)},
+                    deps={"role": ["flow-log-role"], "policy": ["flow-logs"]},
+                ),
+            ]
+
+        own = flow_log_stack("arn:aws:logs:eu-west-1:1:log-group:vpc-flow-logs-abc:*")
+        assert validate_stack("workload-roles-scoped-to-stack", own) == []
+        foreign = flow_log_stack("arn:aws:logs:eu-west-1:1:log-group:someone-elses:*")
+        (found,) = validate_stack("workload-roles-scoped-to-stack", foreign)
+        assert "flow-log-role" in found.message and "not derived from a resource of this stack" in found.message
 
     def test_unknown_document_fails_closed(self) -> None:
         assert validate_stack("workload-roles-scoped-to-stack", lambda_stack(UNKNOWN)) == []

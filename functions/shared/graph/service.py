@@ -26,6 +26,7 @@ from shared.graph.cursors import Position
 from shared.graph.errors import ForbiddenError, NotFoundError, ValidationError
 from shared.graph.handles import derive_handles
 from shared.graph.repository import GraphRepository, PageRows
+from shared.graph.timelines import TimelineReader, merge_pages, outbox
 
 JSON = dict[str, Any]
 
@@ -43,8 +44,14 @@ class SocialService:
         *,
         clock: Callable[[], str] = timestamp,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        timelines: TimelineReader | None = None,
+        fan_in_threshold: int = 0,
     ) -> None:
+        """``timelines``: the fanned-out home feed (``shared.graph.timelines``); without it
+        (tests of the graph alone) every followed account is read on fan-in from the graph."""
         self.repository = repository
+        self.timelines = timelines
+        self.fan_in_threshold = fan_in_threshold
         self.clock = clock
         self.new_id = new_id
 
@@ -113,7 +120,17 @@ class SocialService:
         # The feed is the viewer's own: the cursor is bound to them, not shareable.
         scope = f"homeFeed:{viewer}"
         limit, position = validation.page_size(first), cursors.decode(scope, after)
-        page = self.repository.home_feed_page(viewer, position, limit)
+        if self.timelines is None:
+            page = self.repository.home_feed_page(viewer, position, limit)
+        else:
+            # One page of the viewer's timeline (fan-out on write) merged with one page of each
+            # followed high-follower account's outbox (fan-in on read), under the same cursor.
+            # Projected through the graph: a deleted post, or one whose entry outlived it, drops out.
+            timelines = self.timelines
+            celebrities = self.repository.fan_in_followees(viewer, self.fan_in_threshold)
+            parts = [timelines.page(viewer, position, limit)]
+            parts += [timelines.page(outbox(author), position, limit) for author in celebrities]
+            page = merge_pages(parts, limit)
         return self._connection(scope, page, self._posts([row["id"] for row in page.rows], viewer))
 
     # --- mutations -----------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The graph_api Lambda function: entry point ``graph_api.handler.handler``."""

@@ -263,6 +263,13 @@ def _keep(path: str, count: int) -> Edit:
     return fn
 
 
+def _count_rule(index: int) -> Edit:
+    def fn(props: dict[str, Any]) -> None:
+        props["rules"][index]["overrideAction"] = {"count": {}}
+
+    return fn
+
+
 def doc(value: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", **value})
 
@@ -415,6 +422,12 @@ MUTATIONS: tuple[Mutation, ...] = (
     change("iam-no-conflicting-role-policy-management", "graph-api-role",
            {"managedPolicyArns": [f"arn:aws:iam::{ACCOUNT}:policy/graph-api-policy-53cbb61"]},
            "the graph API role lists its managed policies although an attachment resource manages them"),
+    with_statement("policies-admit-only-this-account", "content-media-policy", "policy",
+                   allow("s3:GetObject", f"{MEDIA}/*", Principal={"AWS": f"arn:aws:iam::{FOREIGN_ACCOUNT}:root"}),
+                   "another account may read the media bucket"),
+    with_statement("resource-policies-service-principals-pinned", "audit-delivery-topic-policy", "policy",
+                   allow("sns:Publish", TRAIL_DELIVERY_TOPIC, Principal={"Service": "events.amazonaws.com"}),
+                   "any EventBridge rule of any account may publish to the trail topic"),
     # -- Cognito --------------------------------------------------------------------------
     change("cognito-password-policy", "identity-user-pool", {"passwordPolicy.minimumLength": 6}, "6-character passwords"),
     change("cognito-mfa-required", "identity-user-pool", {"mfaConfiguration": "OFF"}, "MFA is off"),
@@ -456,6 +469,8 @@ MUTATIONS: tuple[Mutation, ...] = (
              lambda d: statements(d)[0]["Condition"]["StringEquals"].update({"aws:SourceArn": (
                  "arn:aws:scheduler:eu-west-1:123456789012:schedule/social-backend-prod-schedules/social-backend-prod-stream-poller")}),
              "the scheduler role expects the schedule's ARN, which Scheduler never sends"),
+    change("scheduler-schedule-cmk", "notifications-poller-schedule", {"kmsKeyArn": DELETE},
+           "the poller's schedule on the AWS-owned key", deps={"kmsKeyArn": []}),
     # -- DynamoDB -------------------------------------------------------------------------
     change("dynamodb-pitr", "notifications-devices", {"pointInTimeRecovery.enabled": False}, "no point-in-time recovery"),
     change("dynamodb-deletion-protection", "notifications-devices", {"deletionProtectionEnabled": False},
@@ -484,6 +499,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     change("kms-key-enabled", "keys-data", {"isEnabled": False}, "the data key is disabled"),
     change("kms-encryption-uses-stack-keys", "notifications-events", {"kmsMasterKeyId": FOREIGN_KEY},
            "the events queue uses another account's key", deps={"kmsMasterKeyId": []}),
+    with_statement("kms-key-administration-by-account-only", "keys-data", "policy",
+                   allow("kms:ScheduleKeyDeletion", "*", Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:role/graph-api-role"}),
+                   "a workload role may schedule the data key's deletion"),
     # -- Lambda ---------------------------------------------------------------------------
     change("lambda-permission-scoped", "rest-api-upload-url-invoke", {"sourceArn": DELETE},
            "any API Gateway API may invoke the upload function"),
@@ -641,6 +659,8 @@ MUTATIONS: tuple[Mutation, ...] = (
            "the DynamoDB gateway endpoint misses two private route tables",
            deps={"routeTableIds": ["network-private-rt-0"]}),
     add("vpc-no-default-vpc", "aws:ec2/defaultVpc:DefaultVpc", "mutant-default-vpc", {}, "the stack adopts the default VPC"),
+    add("vpc-isolated-no-internet-path", "aws:ec2/internetGateway:InternetGateway", "mutant-igw",
+        {"vpcId": "network-vpc-id"}, "an internet gateway in the isolated VPC", vpcId=["network-vpc"]),
     # -- WAF ------------------------------------------------------------------------------
     change("wafv2-acl-has-rules", "firewall-acl", {"rules": []}, "a web ACL without rules"),
     change("wafv2-metrics-enabled", "firewall-acl", {"visibilityConfig.cloudwatchMetricsEnabled": False},
@@ -650,6 +670,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     edit("wafv2-baseline-rules", "firewall-acl", _pop("rules", 0), "the rate-based rule is removed"),
     add("waf-classic-not-used", "aws:waf/webAcl:WebAcl", "mutant-classic-acl",
         {"name": "classic", "metricName": "classic", "defaultAction": {"type": "ALLOW"}}, "a WAF Classic web ACL"),
+    edit("wafv2-acl-blocks", "firewall-acl", _count_rule(3), "the known-bad-inputs group only counts"),
+    change("wafv2-rate-limit-bounded", "firewall-acl", {"rules.0.statement.rateBasedStatement.limit": 2000000000},
+           "the rate limit raised to the service maximum"),
     change("wafv2-logging", "firewall-logging", {"redactedFields": []}, "WAF logs keep the authorization header"),
     drop("waf-protects-public-apis", "firewall-association-0", "the GraphQL API loses its web ACL"),
 )

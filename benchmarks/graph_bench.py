@@ -2,6 +2,11 @@
 
     python benchmarks/graph_bench.py                       # 10k users, 100k follows, 100k posts
     python benchmarks/graph_bench.py --users 2000 --follows 20000 --posts 20000 --samples 200
+    python benchmarks/graph_bench.py --growth-base 100     # growth series at 100, 1k, 10k
+
+Growth series (issue 16): ``user(id)`` of an account followed by ``base``, 10x and 100x
+users, and ``post(id)`` of a post with that many likes and comments, each with its
+ratio to the 1x figure (kept counters: the ratio should stay near 1).
 
 Runs on the embedded openCypher engine the tests use (FalkorDBLite, one process on
 this machine), with the SAME named queries graph_api sends to Neptune, on a generated
@@ -35,6 +40,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 import graph_api.handler as graph_api  # noqa: E402
 from shared.graph import cursors, queries  # noqa: E402
+from shared.graph.counters import CounterRepair  # noqa: E402
 from shared.graph.repository import GraphRepository  # noqa: E402
 from shared.graph.service import SocialService  # noqa: E402
 
@@ -44,7 +50,11 @@ from tests.functions.embedded_graph import EmbeddedExecutor, EmbeddedServer  # n
 
 BATCH = 5000
 # Bulk loading only (one UNWIND per batch instead of one request per item); it writes the
-# same vertices, edges and properties as CREATE_USER, FOLLOW, CREATE_POST and LIKE_POST.
+# same vertices, edges and properties as CREATE_USER, FOLLOW, CREATE_POST and LIKE_POST,
+# except the kept counters. The feed figures leave them out (a missing counter reads as
+# 0, at the same cost as any value); the growth series has the repair job
+# (shared.graph.counters) write them from the edges, as after a bulk import on Neptune,
+# and checks each figure is of an account with the degree it claims.
 LOAD_USERS = (
     "UNWIND $rows AS row CREATE (:User {id: row.id, handle: row.handle, displayName: row.handle, "
     "createdAt: row.createdAt})"
@@ -95,6 +105,97 @@ def generate(executor: EmbeddedExecutor, options: argparse.Namespace) -> tuple[l
     return users, posts
 
 
+LOAD_COMMENTS = (
+    "UNWIND $rows AS row MATCH (u:User {id: row.u}), (p:Post {id: row.p}) "
+    "CREATE (u)-[:WROTE]->(:Comment {id: row.id, postId: row.p, text: 'c', createdAt: row.at})-[:ON]->(p)"
+)
+
+
+def load_rows(executor: EmbeddedExecutor, query: str, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), BATCH):
+        executor.graph.query(query, {"rows": rows[start : start + BATCH]})
+
+
+def growth_user_post(options: argparse.Namespace) -> None:
+    """``user(id)`` and ``post(id)`` through the service at degree 1x, 10x and 100x:
+    an account with ``base`` x followers, a post with that many likes and comments."""
+    rng = random.Random(options.seed)  # noqa: S311 - reproducible test data, not security
+    factors = (1, 10, 100)
+    fans = options.growth_base * factors[-1]
+    server = EmbeddedServer()
+    executor = server.graph("growth-user-post")
+    try:
+        executor.create_indexes()
+        start = time.perf_counter()
+        fan_ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(fans)]
+        targets = {f: str(uuid.UUID(int=rng.getrandbits(128), version=4)) for f in factors}
+        posts = {f: str(uuid.UUID(int=rng.getrandbits(128), version=4)) for f in factors}
+        viewer = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        people = [*fan_ids, *targets.values(), viewer]
+        load_rows(
+            executor, LOAD_USERS, [{"id": u, "handle": f"g{i}", "createdAt": stamp(rng)} for i, u in enumerate(people)]
+        )
+        load_rows(
+            executor,
+            LOAD_POSTS,
+            [{"id": posts[f], "author": targets[f], "text": f"{f}x", "createdAt": stamp(rng)} for f in factors],
+        )
+        for factor in factors:
+            degree_fans = fan_ids[: options.growth_base * factor]
+            load_rows(
+                executor,
+                LOAD_FOLLOWS,
+                [{"a": fan, "b": targets[factor], "createdAt": stamp(rng)} for fan in degree_fans],
+            )
+            load_rows(executor, LOAD_LIKES, [{"u": fan, "p": posts[factor], "at": stamp(rng)} for fan in degree_fans])
+            load_rows(
+                executor,
+                LOAD_COMMENTS,
+                [{"id": str(uuid.uuid4()), "u": fan, "p": posts[factor], "at": stamp(rng)} for fan in degree_fans],
+            )
+        load_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        repaired = CounterRepair(GraphRepository(executor), batch_size=1000).run()
+        repair_seconds = time.perf_counter() - start
+        service = SocialService(GraphRepository(executor))
+        calls: dict[str, Callable[[int], Any]] = {
+            "user(id)": lambda factor: service.user(viewer, targets[factor]),
+            "post(id)": lambda factor: service.post(viewer, posts[factor]),
+        }
+        for factor in factors:
+            shown, post = service.user(viewer, targets[factor]), service.post(viewer, posts[factor])
+            degree = options.growth_base * factor
+            counts = (shown or {}).get("followerCount"), (post or {}).get("likeCount"), (post or {}).get("commentCount")
+            if counts != (degree,) * 3:  # a figure of the wrong graph is worse than none
+                raise RuntimeError(
+                    f"growth series {factor}x: followers, likes, comments {counts}, loaded {degree} each"
+                )
+        # Round-robin over the degrees, so a change in the machine's load (it is shared)
+        # falls on every degree alike instead of on whichever ran then.
+        samples: dict[str, dict[int, list[float]]] = {label: {f: [] for f in factors} for label in calls}
+        for _ in range(options.samples):
+            for label, call in calls.items():
+                for factor in factors:
+                    begin = time.perf_counter()
+                    call(factor)
+                    samples[label][factor].append((time.perf_counter() - begin) * 1000)
+        rows = {label: {f: statistics.median(ms) for f, ms in by.items()} for label, by in samples.items()}
+    finally:
+        executor.delete()
+        server.close()
+
+    print(
+        f"\ngrowth series, user(id) and post(id) (followers of one account; likes and comments of one post):"
+        f" {fans:,} fans loaded in {load_seconds:.1f} s; counter repair wrote"
+        f" {len(repaired.changes):,} counters on {sum(repaired.checked.values()):,} vertices in {repair_seconds:.1f} s"
+    )
+    header = "".join(f"{f'{f}x ({options.growth_base * f:,})':>18}" for f in factors)
+    print(f"{'median ms per call (ratio to 1x)':40}{header}")
+    for label, figures in rows.items():
+        cells = "".join(f"{f'{figures[f]:.2f} ({figures[f] / figures[1]:.2f}x)':>18}" for f in factors)
+        print(f"{label + ' through the service':40}{cells}")
+
+
 def timed(samples: int, call: Callable[[int], Any]) -> list[float]:
     call(0)  # warm-up
     result = []
@@ -121,6 +222,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300, help="calls per figure")
     parser.add_argument("--page", type=int, default=20, help="feed page size (first)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--growth-base", type=int, default=100, help="growth series 1x degree (then 10x, 100x)")
     options = parser.parse_args()
 
     server = EmbeddedServer()
@@ -215,6 +317,7 @@ def main() -> None:
     named = {text: name for name, text in queries.ALL.items()}
     sent = sorted({named.get(query, "bench-only") for _, query, _ in executor.calls})
     print(f"\nnamed queries exercised: {', '.join(sent)}")
+    growth_user_post(options)
 
 
 if __name__ == "__main__":

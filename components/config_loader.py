@@ -1,4 +1,9 @@
-"""Turn one structured config section into a settings dataclass, or a one-line error.
+"""The stack config: every section, the cross-section checks, and the one-line errors.
+
+``load_stack_config`` reads the whole config before the program registers anything:
+each section of ``StackSettings`` (the one section list; offline/config_docs.py documents
+it), then the checks between sections (the APNs credential pairing, the Neptune instances
+against the network's zones). ``load_section`` turns one section into its settings dataclass.
 
 Config keys are the camelCase of the dataclass fields (``azCount`` -> ``az_count``).
 Types are checked against the field annotations before the dataclass validates the
@@ -16,8 +21,25 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
+from components.audit_trail import AuditTrailSettings, trail_arn
+from components.compliance import ComplianceSettings
+from components.content_delivery import ContentDeliverySettings
+from components.context import DeploymentContext
+from components.graph_database import GraphDatabaseSettings
+from components.graphql_api import GraphqlApiSettings
+from components.identity import IdentitySettings
+from components.keys import KeysArgs
+from components.media_pipeline import ThumbnailSettings, UploadSettings
+from components.network import NetworkSettings
+from components.notifications import NotificationsSettings
+from components.observability import ObservabilitySettings
+from components.python_function import FunctionsSettings
+from components.rest_api import RestApiSettings
+from components.secrets import SecretsSettings
 from components.validation import ArgsError
+from components.web_firewall import WebFirewallSettings
 
 
 class ConfigError(pulumi.RunError):
@@ -110,6 +132,10 @@ def load_section[T](config: pulumi.Config, section: str, cls: type[T], **fixed: 
         raw = {}
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path}: must be an object (YAML mapping), got {raw!r}")
+    for key in raw:
+        moved = MOVED.get(f"{section}.{key}")
+        if moved is not None:
+            raise ConfigError(f"{path}.{key}: moved to {config.name}:{moved} (function sizing is one section)")
     result: T = _build(path, cls, raw, fixed)
     return result
 
@@ -117,3 +143,140 @@ def load_section[T](config: pulumi.Config, section: str, cls: type[T], **fixed: 
 def config_error(config: pulumi.Config, section: str, error: ArgsError) -> ConfigError:
     """Translate a cross-section check's ``ArgsError`` into the user's config key."""
     return ConfigError(f"{config.name}:{section}.{_config_path(error.field)}: {error.reason}")
+
+
+# -- the stack's config: every section, the cross-section checks, the secrets ------------------
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StackSettings:
+    """Every config section, one field each (``graph_db`` is ``<project>:graphDb``), in the
+    order the configuration table lists them: this class IS the section list."""
+
+    keys: KeysArgs
+    network: NetworkSettings
+    graph_db: GraphDatabaseSettings
+    functions: FunctionsSettings
+    identity: IdentitySettings
+    graphql_api: GraphqlApiSettings
+    web_firewall: WebFirewallSettings
+    notifications: NotificationsSettings
+    secrets: SecretsSettings
+    audit_trail: AuditTrailSettings
+    compliance: ComplianceSettings
+    observability: ObservabilitySettings
+    content_delivery: ContentDeliverySettings
+    uploads: UploadSettings
+    thumbnails: ThumbnailSettings
+    rest_api: RestApiSettings
+
+
+#: Config section -> settings class, in the configuration table's order (offline/config_docs).
+SECTIONS: Mapping[str, type[Any]] = {
+    camel(f.name): hint
+    for f, hint in zip(dataclasses.fields(StackSettings), typing.get_type_hints(StackSettings).values(), strict=True)
+}
+#: Fields of ``keys`` the program fills (they follow other sections), never config.
+KEYS_WIRED = ("context", "tags", "cloudtrail_trail_arn", "config_delivery")
+#: Keys that moved: the old place -> the new one. A stack file still using the old key stops
+#: with an error naming the new one instead of silently losing the value.
+MOVED: Mapping[str, str] = {
+    "uploads.reservedConcurrency": "functions.uploadUrl.reservedConcurrency",
+    "uploads.logRetentionDays": "functions.uploadUrl.logRetentionDays",
+    "thumbnails.memoryMb": "functions.thumbnailer.memoryMb",
+    "thumbnails.timeoutSeconds": "functions.thumbnailer.timeoutSeconds",
+    "thumbnails.reservedConcurrency": "functions.thumbnailer.reservedConcurrency",
+    "thumbnails.logRetentionDays": "functions.thumbnailer.logRetentionDays",
+}
+#: Physical names are ``<project>-<stack>-<role>``; Neptune identifiers allow 63 chars.
+NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,38}$")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StackConfig:
+    """What the program builds from: where, the tags, every section, the zones and the push
+    credentials, all checked before the first resource is registered."""
+
+    context: DeploymentContext
+    tags: Mapping[str, str]
+    settings: StackSettings
+    #: The availability zones the network spans (``network.azCount`` of the region's).
+    zones: Sequence[str]
+    #: Push credentials, only ever from ``pulumi config set --secret`` (or ESC); None: not set.
+    apns_signing_key: pulumi.Output[str] | None
+    fcm_service_account: pulumi.Output[str] | None
+
+    @property
+    def push_credentials(self) -> dict[str, pulumi.Output[str]]:
+        """The configured push credentials by secret role, for Secrets Manager."""
+        pairs = (("apns-signing-key", self.apns_signing_key), ("fcm-service-account", self.fcm_service_account))
+        return {role: value for role, value in pairs if value is not None}
+
+
+def deployment_context() -> DeploymentContext:
+    prefix = f"{pulumi.get_project()}-{pulumi.get_stack()}".lower()
+    if not NAME_PREFIX.match(prefix) or "--" in prefix:
+        raise ConfigError(
+            f"project and stack names give the resource prefix {prefix!r}: it must start with a letter, "
+            "use only lowercase letters, digits and single hyphens, and be at most 39 characters"
+        )
+    identity = aws.get_caller_identity()
+    region = aws.get_region()
+    partition = aws.get_partition()
+    return DeploymentContext(
+        account_id=identity.account_id, region=region.region, partition=partition.partition, prefix=prefix
+    )
+
+
+def stack_tags(config: pulumi.Config) -> dict[str, str]:
+    extra = config.get_object("tags") or {}
+    if not isinstance(extra, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in extra.items()):
+        raise ConfigError(f"{config.name}:tags: must be a map of strings to strings")
+    return {"Project": pulumi.get_project(), "Stack": pulumi.get_stack(), "ManagedBy": "pulumi", **extra}
+
+
+def load_stack_config(config: pulumi.Config) -> StackConfig:
+    """Read and check the whole stack config, or stop with one line naming the key."""
+    context = deployment_context()
+    tags = stack_tags(config)
+    # Every section but keys, whose wired fields follow the trail and recorder settings.
+    sections: dict[str, Any] = {
+        snake(key): load_section(config, key, cls) for key, cls in SECTIONS.items() if key != "keys"
+    }
+    audit: AuditTrailSettings = sections["audit_trail"]
+    compliance: ComplianceSettings = sections["compliance"]
+    sections["keys"] = load_section(
+        config,
+        "keys",
+        KeysArgs,
+        context=context,
+        tags=tags,
+        cloudtrail_trail_arn=trail_arn(context) if audit.create else None,
+        config_delivery=compliance.create_recorder,
+    )
+    settings = StackSettings(**sections)
+
+    # Cross-section checks, each made here only.
+    apns_key = config.get_secret("apnsSigningKey")
+    if (apns_key is None) != (settings.notifications.apns is None):
+        raise ConfigError(
+            f"{config.name}:notifications.apns: set both notifications.apns {{keyId, teamId, bundleId}} "
+            "and the secret apnsSigningKey, or neither"
+        )
+    available = aws.get_availability_zones(
+        state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    )
+    try:
+        zones = settings.network.select_zones(available.names)
+    except ArgsError as error:
+        raise config_error(config, "network", error) from None
+    try:
+        settings.graph_db.check_fits(len(zones))
+    except ArgsError as error:
+        raise config_error(config, "graphDb", error) from None
+    return StackConfig(
+        context=context,
+        tags=tags,
+        settings=settings,
+        zones=tuple(zones),
+        apns_signing_key=apns_key,
+        fcm_service_account=config.get_secret("fcmServiceAccount"),
+    )

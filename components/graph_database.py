@@ -9,10 +9,29 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+# The handlers' own contract (functions/ is on sys.path: see components/__init__.py).
+from shared.environment import NeptuneSettings
+
 from components.context import DeploymentContext
 from components.validation import ArgsError, require_int_range, require_log_retention
+from offline.flows.model import Flow
 
+#: The one port of the cluster: its security group rules, the cluster itself and every
+#: client's ``NEPTUNE_PORT`` come from here.
 NEPTUNE_PORT = 8182
+#: Neptune user guide, "IAM actions for accessing data in Amazon Neptune"
+#: (https://docs.aws.amazon.com/neptune/latest/userguide/iam-dp-actions.html): the query actions
+#: (reads, CREATE/MERGE/SET writes, DELETE) each carry the action context key
+#: ``neptune-db:QueryLanguage``; ``GetStreamRecords`` (the Streams API) is no query and does not.
+QUERY_ACTIONS = ("neptune-db:ReadDataViaQuery", "neptune-db:WriteDataViaQuery", "neptune-db:DeleteDataViaQuery")
+STREAM_ACTION = "neptune-db:GetStreamRecords"
+#: Neptune user guide, "IAM condition keys for accessing data in Amazon Neptune"
+#: (https://docs.aws.amazon.com/neptune/latest/userguide/iam-data-condition-keys.html):
+#: ``neptune-db:QueryLanguage`` (its one service-specific key) grants access only when the named
+#: query language is used. Every client gets openCypher (the graph repository's language), never
+#: Gremlin or SPARQL.
+OPENCYPHER: Mapping[str, str] = {"neptune-db:QueryLanguage": "opencypher"}
+NEPTUNE_DATA_ACTIONS_DOC = "https://docs.aws.amazon.com/neptune/latest/userguide/iam-dp-actions.html"
 ENGINE_VERSION = re.compile(r"^1\.(\d+)\.(\d+)\.(\d+)$")
 INSTANCE_CLASS = re.compile(r"^db\.(serverless|[a-z0-9]+\.[a-z0-9]+)$")
 BACKUP_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
@@ -113,6 +132,65 @@ class GraphDatabaseSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class GraphAccess:
+    """What a client of the graph is handed: where to connect (its ``NeptuneSettings``
+    environment section) and what IAM lets it do there (statements and runtime flows on the
+    cluster's data ARN, openCypher only). Every graph client takes both from here."""
+
+    context: DeploymentContext
+    writer_endpoint: pulumi.Input[str]
+    reader_endpoint: pulumi.Input[str]
+    #: ``neptune-db:`` actions name the cluster by its resource id, not its ARN.
+    cluster_resource_id: pulumi.Input[str]
+    port: int = NEPTUNE_PORT
+
+    @property
+    def data_arn(self) -> pulumi.Output[str]:
+        """The data resource of every ``neptune-db:`` action on this cluster (Neptune user guide,
+        "Specifying data resources in IAM data-access policies")."""
+        return pulumi.Output.concat(self.context.arn("neptune-db", ""), self.cluster_resource_id, "/*")
+
+    @property
+    def environment(self) -> NeptuneSettings[pulumi.Input[str]]:
+        """The client's Neptune environment section (``NEPTUNE_WRITER_ENDPOINT``, ...)."""
+        return NeptuneSettings(
+            writer_endpoint=self.writer_endpoint, reader_endpoint=self.reader_endpoint, port=self.port
+        )
+
+    def query_statement(self, sid: str, actions: Sequence[str]) -> dict[str, object]:
+        """Allow ``actions`` (query actions only) on this cluster, for openCypher queries only."""
+        unknown = [action for action in actions if action not in QUERY_ACTIONS]
+        if not actions or unknown:
+            raise ArgsError("actions", f"must be query actions among {', '.join(QUERY_ACTIONS)}, got {list(actions)}")
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": list(actions),
+            "Resource": [self.data_arn],
+            "Condition": {"StringEqualsIgnoreCase": dict(OPENCYPHER)},
+        }
+
+    def stream_statement(self, sid: str) -> dict[str, object]:
+        """Allow reading Neptune Streams of this cluster (no query language applies)."""
+        return {"Sid": sid, "Effect": "Allow", "Action": [STREAM_ACTION], "Resource": [self.data_arn]}
+
+    def query_flows(self, caller: pulumi.Input[str], function: str, purposes: Mapping[str, str]) -> list[Flow]:
+        """The runtime flows of a client's openCypher calls: one per query action, with its purpose."""
+        return [
+            Flow(
+                caller=caller,
+                action=action,
+                resource=self.data_arn,
+                context=dict(OPENCYPHER),
+                purpose=purpose,
+                doc=NEPTUNE_DATA_ACTIONS_DOC,
+                function=function,
+            )
+            for action, purpose in purposes.items()
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
 class GraphDatabaseArgs:
     context: DeploymentContext
     settings: GraphDatabaseSettings
@@ -129,7 +207,8 @@ class GraphDatabaseArgs:
     def __post_init__(self) -> None:
         if len(self.subnet_ids) != len(self.zones):
             raise ArgsError("zones", f"{len(self.zones)} zones given for {len(self.subnet_ids)} subnets")
-        self.settings.check_fits(len(self.zones))
+        # Whether the instances fit the zones is a cross-section check of the stack config
+        # (graphDb against network), made once by components/config_loader.py before anything exists.
 
 
 class GraphDatabase(pulumi.ComponentResource):
@@ -142,10 +221,14 @@ class GraphDatabase(pulumi.ComponentResource):
     security_group: aws.ec2.SecurityGroup
     cluster_parameter_group: aws.neptune.ClusterParameterGroup
     cluster_identifier: str
+    settings: GraphDatabaseSettings
+    #: What every client of the graph gets (endpoints, port, IAM grant, flows).
+    access: GraphAccess
 
     def __init__(self, name: str, args: GraphDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("social-backend:graphdb:GraphDatabase", name, None, opts)
         ctx, settings = args.context, args.settings
+        self.settings = settings
         child = pulumi.ResourceOptions(parent=self)
         self.cluster_identifier = f"{ctx.prefix}-graph"
 
@@ -287,6 +370,12 @@ class GraphDatabase(pulumi.ComponentResource):
             )
             for index, zone in enumerate(args.zones[: settings.instance_count])
         ]
+        self.access = GraphAccess(
+            context=ctx,
+            writer_endpoint=self.cluster.endpoint,
+            reader_endpoint=self.cluster.reader_endpoint,
+            cluster_resource_id=self.cluster.cluster_resource_id,
+        )
         self.register_outputs(
             {
                 "writerEndpoint": self.cluster.endpoint,

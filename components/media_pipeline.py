@@ -13,8 +13,8 @@ from shared.environment import ThumbnailerEnvironment, UploadUrlEnvironment
 
 from components.content_delivery import MEDIA_PREFIX, REJECTED_PREFIX, UPLOADS_PREFIX
 from components.context import DeploymentContext
-from components.python_function import PythonFunction, PythonFunctionArgs
-from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
+from components.python_function import FunctionsSettings, PythonFunction, PythonFunctionArgs
+from components.validation import ArgsError, require_choice, require_int_range
 from offline.flows.model import Flow, declare
 
 #: Image types the thumbnailer can decode, with the extension an upload key gets.
@@ -37,9 +37,6 @@ class UploadSettings:
     raw_expiry_days: int = 7
     #: Days rejected uploads are kept for inspection.
     rejected_expiry_days: int = 30
-    log_retention_days: int = 365
-    #: Reserved concurrency of the upload_url function (caps presigning bursts).
-    reserved_concurrency: int = 50
 
     def __post_init__(self) -> None:
         if not self.allowed_content_types:
@@ -52,8 +49,6 @@ class UploadSettings:
         require_int_range("url_expiry_seconds", self.url_expiry_seconds, 30, 3600)
         require_int_range("raw_expiry_days", self.raw_expiry_days, 1, 365)
         require_int_range("rejected_expiry_days", self.rejected_expiry_days, 1, 365)
-        require_int_range("reserved_concurrency", self.reserved_concurrency, 1, 1000)
-        require_log_retention("log_retention_days", self.log_retention_days)
 
     @property
     def content_type_extensions(self) -> dict[str, str]:
@@ -69,19 +64,11 @@ class ThumbnailSettings:
     quality: int = 80
     #: Decompression-bomb limit: images declaring more pixels are rejected before decoding.
     max_pixels: int = 50_000_000
-    memory_mb: int = 2048
-    timeout_seconds: int = 60
-    reserved_concurrency: int = 20
-    log_retention_days: int = 365
 
     def __post_init__(self) -> None:
         require_choice("format", self.format, ("webp", "jpeg"))
         require_int_range("quality", self.quality, 1, 100)
         require_int_range("max_pixels", self.max_pixels, 1_440_000, 200_000_000)
-        require_int_range("memory_mb", self.memory_mb, 512, 10_240)
-        require_int_range("timeout_seconds", self.timeout_seconds, 5, 900)
-        require_int_range("reserved_concurrency", self.reserved_concurrency, 1, 1000)
-        require_log_retention("log_retention_days", self.log_retention_days)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +76,8 @@ class MediaPipelineArgs:
     context: DeploymentContext
     uploads: UploadSettings
     thumbnails: ThumbnailSettings
+    #: Sizing of upload_url and the thumbnailer (``functions.uploadUrl``, ``functions.thumbnailer``).
+    functions: FunctionsSettings
     #: Browser origins the REST API admits (CORS); upload_url echoes only these.
     allowed_origins: Sequence[str] = ()
     uploads_bucket_name: pulumi.Input[str]
@@ -130,10 +119,7 @@ class MediaPipeline(pulumi.ComponentResource):
             PythonFunctionArgs(
                 source="upload_url",
                 description="Issues presigned POSTs for uploads/{sub}/{uuid}.{ext}",
-                memory_mb=256,
-                timeout_seconds=10,
-                reserved_concurrency=uploads.reserved_concurrency,
-                log_retention_days=uploads.log_retention_days,
+                **args.functions.upload_url.function_args(),
                 environment=UploadUrlEnvironment(
                     bucket=args.uploads_bucket_name,
                     data_key_arn=args.data_key_arn,
@@ -170,10 +156,7 @@ class MediaPipeline(pulumi.ComponentResource):
             PythonFunctionArgs(
                 source="thumbnailer",
                 description="Validates uploaded images and writes square renditions to the media bucket",
-                memory_mb=thumbs.memory_mb,
-                timeout_seconds=thumbs.timeout_seconds,
-                reserved_concurrency=thumbs.reserved_concurrency,
-                log_retention_days=thumbs.log_retention_days,
+                **args.functions.thumbnailer.function_args(),
                 dead_letter_queue=True,
                 environment=ThumbnailerEnvironment(
                     uploads_bucket=args.uploads_bucket_name,

@@ -19,13 +19,13 @@ import pulumi_aws as aws
 # The handlers' own contracts (functions/ is on sys.path: see components/__init__.py).
 from shared.environment import (
     DevicesEnvironment,
-    NeptuneSettings,
     NotifierEnvironment,
     PlatformApplications,
     StreamPollerEnvironment,
 )
 
 from components.context import DeploymentContext
+from components.graph_database import GraphAccess
 from components.python_function import LAYERS_ROOT, PythonFunction, PythonFunctionArgs, VpcPlacement
 from components.validation import ArgsError, require_int_range, require_log_retention, require_non_empty
 from offline.flows.model import Flow, declare
@@ -93,19 +93,11 @@ class NotificationsSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
-class GraphEndpoints:
-    writer_endpoint: pulumi.Input[str]
-    reader_endpoint: pulumi.Input[str]
-    #: The port the cluster listens on (GraphDatabase's NEPTUNE_PORT).
-    port: int
-    cluster_resource_id: pulumi.Input[str]
-
-
-@dataclass(frozen=True, kw_only=True)
 class NotificationsArgs:
     context: DeploymentContext
     settings: NotificationsSettings
-    graph: GraphEndpoints
+    #: The graph database's client contract (GraphDatabase.access): endpoints, port, IAM grant.
+    graph: GraphAccess
     #: The AppSync API (for the IAM-only publish mutation).
     graphql_api_arn: pulumi.Input[str]
     graphql_url: pulumi.Input[str]
@@ -253,8 +245,7 @@ class Notifications(pulumi.ComponentResource):
             "layers_root": args.layers_root,
             "tags": tags,
         }
-        neptune = ctx.arn("neptune-db", "")
-        neptune_resource = pulumi.Output.concat(neptune, args.graph.cluster_resource_id, "/*")
+        neptune_resource = args.graph.data_arn
         self.poller = PythonFunction(
             f"{name}-stream-poller",
             PythonFunctionArgs(
@@ -267,20 +258,12 @@ class Notifications(pulumi.ComponentResource):
                 environment=StreamPollerEnvironment(
                     checkpoint_table=self.checkpoint_table.name,
                     queue_url=self.queue.url,
-                    neptune=NeptuneSettings(
-                        writer_endpoint=args.graph.writer_endpoint,
-                        reader_endpoint=args.graph.reader_endpoint,
-                        port=args.graph.port,
-                    ),
+                    neptune=args.graph.environment,
                     page_limit=settings.stream_page_limit,
                 ),
                 statements=[
-                    {
-                        "Sid": "ReadStreamAndQueryGraph",
-                        "Effect": "Allow",
-                        "Action": ["neptune-db:GetStreamRecords", "neptune-db:ReadDataViaQuery"],
-                        "Resource": [neptune_resource],
-                    },
+                    args.graph.stream_statement("ReadStream"),
+                    args.graph.query_statement("LookUpUsersInTheGraph", ["neptune-db:ReadDataViaQuery"]),
                     {
                         "Sid": "LeaseAndCheckpoint",
                         "Effect": "Allow",

@@ -1,10 +1,12 @@
 """Alarms on every critical signal of the stack, routed to a KMS-encrypted SNS topic,
 the CIS metric filters on the trail's log group, and a dashboard.
 
-Callers register what to watch (``ObservabilityArgs``); each kind gets its default
-alarms with thresholds from config. A resource kind added later (a Lambda function, a
-queue, an API) is watched by passing it here; the test suite fails for any function,
-API, stage, queue or cluster that no alarm covers.
+Callers pass the components to watch (``ObservabilityArgs``): the graph database, the
+functions, the notification path, the APIs and the web firewalls; Observability reads
+what it watches from their public attributes (a function's dead-letter queue, the
+notification queues, the cluster's instances...) and gives each kind its default alarms
+with thresholds from config. The test suite fails for any function, API, stage, queue or
+cluster that no alarm covers.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
@@ -22,6 +24,15 @@ from components.keys import account_root_statement, logs_statement
 from components.secure_topic import TopicSpec, secure_topic
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
+
+if TYPE_CHECKING:  # the watched components; none of their modules imports this one
+    from components.audit_trail import AuditTrail
+    from components.graph_database import GraphDatabase
+    from components.graphql_api import GraphqlApi
+    from components.notifications import Notifications
+    from components.python_function import PythonFunction
+    from components.rest_api import RestApi
+    from components.web_firewall import WebFirewall
 
 LABEL = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -138,7 +149,7 @@ class ObservabilitySettings:
                 raise ArgsError("https_endpoints", f"entry {index} must be an https:// URL, got {url!r}")
 
 
-# -- what callers register -----------------------------------------------------------
+# -- what is watched, read from the components ----------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,21 +226,38 @@ class ObservabilityArgs:
     alarm_key_arn: pulumi.Input[str]
     #: Key of the topic's delivery-status log groups.
     logs_key_arn: pulumi.Input[str]
-    neptune_cluster: WatchedNeptuneCluster | None = None
-    functions: Sequence[WatchedFunction] = ()
-    queues: Sequence[WatchedQueue] = ()
-    dead_letter_queues: Sequence[WatchedQueue] = ()
-    graphql_apis: Sequence[WatchedGraphqlApi] = ()
-    rest_api_stages: Sequence[WatchedRestStage] = ()
-    web_acls: Sequence[WatchedWebAcl] = ()
-    custom_metric_alarms: Sequence[CustomMetricAlarm] = ()
-    #: The CloudTrail log group when this stack owns the trail: CIS filters read it.
-    trail_log_group_name: pulumi.Input[str] | None = None
+    graph_database: GraphDatabase | None = None
+    #: Every function: errors and throttles, and its dead-letter queue where it has one.
+    functions: Sequence[PythonFunction] = ()
+    #: The event queue, its dead-letter queue and the stream poller's own metrics.
+    notifications: Notifications | None = None
+    graphql_api: GraphqlApi | None = None
+    rest_api: RestApi | None = None
+    #: The regional web ACL (metrics in the stack's region) and the CloudFront one (us-east-1).
+    regional_firewall: WebFirewall | None = None
+    cloudfront_firewall: WebFirewall | None = None
+    #: The stack's trail when it owns it: the CIS filters read its log group.
+    trail: AuditTrail | None = None
     #: Deletion window and Pulumi ``protect`` of the us-east-1 key of the edge alarm topic
     #: (the stack's keys settings); used only where alarms must live in us-east-1.
     edge_key_deletion_window_days: int = 30
     edge_key_protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Watched:
+    """What the alarms and the dashboard cover, read from the components once."""
+
+    neptune_cluster: WatchedNeptuneCluster | None
+    functions: Sequence[WatchedFunction]
+    queues: Sequence[WatchedQueue]
+    dead_letter_queues: Sequence[WatchedQueue]
+    graphql_apis: Sequence[WatchedGraphqlApi]
+    rest_api_stages: Sequence[WatchedRestStage]
+    web_acls: Sequence[WatchedWebAcl]
+    custom_metric_alarms: Sequence[CustomMetricAlarm]
+    trail_log_group_name: pulumi.Input[str] | None
 
     def __post_init__(self) -> None:
         kinds: Mapping[str, Sequence[Any]] = {
@@ -248,6 +276,112 @@ class ObservabilityArgs:
                 raise ArgsError(kind, f"labels must be lowercase words joined by hyphens, got {bad}")
             if len(set(labels)) != len(labels):
                 raise ArgsError(kind, f"labels must be unique, got {labels}")
+
+    @classmethod
+    def of(cls, args: ObservabilityArgs) -> Watched:
+        prefix = f"{args.context.prefix}-"
+        # A function's label is its name without the stack prefix (graph-api, stream-poller...).
+        functions = [(fn.function_name.removeprefix(prefix), fn) for fn in args.functions]
+        graph, notifications = args.graph_database, args.notifications
+        dead_letter_queues = [
+            WatchedQueue(label=f"{label}-dlq", queue_name=fn.dead_letter_queue.name)
+            for label, fn in functions
+            if fn.dead_letter_queue is not None
+        ]
+        if notifications is not None:
+            dead_letter_queues.insert(
+                0, WatchedQueue(label="notification-events-dlq", queue_name=notifications.dead_letter_queue.name)
+            )
+        firewalls = (
+            ("regional", args.regional_firewall, "REGIONAL"),
+            ("cloudfront", args.cloudfront_firewall, "CLOUDFRONT"),
+        )
+        return cls(
+            neptune_cluster=(
+                WatchedNeptuneCluster(
+                    cluster_identifier=graph.cluster.cluster_identifier,
+                    instance_identifiers=[instance.identifier for instance in graph.instances],
+                    serverless_max_capacity=(
+                        graph.settings.serverless.max_capacity if graph.settings.serverless is not None else None
+                    ),
+                )
+                if graph is not None
+                else None
+            ),
+            functions=[WatchedFunction(label=label, function_name=fn.function.name) for label, fn in functions],
+            queues=(
+                [WatchedQueue(label="notification-events", queue_name=notifications.queue.name)]
+                if notifications is not None
+                else []
+            ),
+            dead_letter_queues=dead_letter_queues,
+            graphql_apis=(
+                [WatchedGraphqlApi(label="graphql", api_id=args.graphql_api.api.id)]
+                if args.graphql_api is not None
+                else []
+            ),
+            rest_api_stages=(
+                [
+                    WatchedRestStage(
+                        label="uploads-api",
+                        api_name=args.rest_api.rest_api.name,
+                        stage_name=args.rest_api.stage.stage_name,
+                    )
+                ]
+                if args.rest_api is not None
+                else []
+            ),
+            web_acls=[
+                WatchedWebAcl(label=label, web_acl_name=firewall.web_acl.name, scope=scope)
+                for label, firewall, scope in firewalls
+                if firewall is not None
+            ],
+            custom_metric_alarms=stream_poller_alarms(args.settings) if notifications is not None else [],
+            trail_log_group_name=args.trail.log_group.name if args.trail is not None else None,
+        )
+
+
+def stream_poller_alarms(settings: ObservabilitySettings) -> list[CustomMetricAlarm]:
+    """The stream poller's own signals: it fell behind, parked a poison record, or Neptune expired records."""
+    dimensions = {"service": "stream_poller"}
+    return [
+        CustomMetricAlarm(
+            label="stream-lag",
+            description="Neptune Streams poller is behind: notifications arrive late",
+            namespace="SocialBackend",
+            metric_name="StreamLagMs",
+            dimensions=dimensions,
+            statistic="Maximum",
+            comparison_operator="GreaterThanThreshold",
+            threshold=settings.thresholds.stream_lag_ms,
+            treat_missing_data="notBreaching",
+        ),
+        CustomMetricAlarm(
+            label="stream-poison",
+            description=(
+                "The stream poller parked a Neptune Streams record it could not interpret (README, "
+                "'Poison stream records'): its notification was not sent"
+            ),
+            namespace="SocialBackend",
+            metric_name="PoisonRecordsParked",
+            dimensions=dimensions,
+            statistic="Sum",
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            treat_missing_data="notBreaching",
+        ),
+        CustomMetricAlarm(
+            label="stream-expired",
+            description="Neptune Streams records expired before the poller read them: notifications were lost",
+            namespace="SocialBackend",
+            metric_name="StreamExpired",
+            dimensions=dimensions,
+            statistic="Sum",
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            treat_missing_data="notBreaching",
+        ),
+    ]
 
 
 # -- CIS CloudWatch controls (CIS AWS Foundations 4.x / Security Hub CloudWatch.1-14) ----
@@ -388,6 +522,7 @@ class Observability(pulumi.ComponentResource):
     def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("social-backend:observability:Observability", name, None, opts)
         self._name, self._args = name, args
+        self._watched = watched = Watched.of(args)
         ctx = args.context
         self.alarms = []
 
@@ -397,13 +532,13 @@ class Observability(pulumi.ComponentResource):
         self.edge_topic = None
         self._edge_dead_letter_queue: aws.sqs.Queue | None = None
 
-        if args.neptune_cluster is not None:
-            self._neptune(args.neptune_cluster)
+        if watched.neptune_cluster is not None:
+            self._neptune(watched.neptune_cluster)
         self._functions()
         self._queues()
         self._apis()
         self._web_acls()
-        for custom in args.custom_metric_alarms:
+        for custom in watched.custom_metric_alarms:
             self._alarm(
                 f"custom-{custom.label}",
                 custom.description,
@@ -415,8 +550,8 @@ class Observability(pulumi.ComponentResource):
                 threshold=custom.threshold,
                 treat_missing_data=custom.treat_missing_data,
             )
-        if args.trail_log_group_name is not None and args.settings.cis_alarms:
-            self._cis(args.trail_log_group_name)
+        if watched.trail_log_group_name is not None and args.settings.cis_alarms:
+            self._cis(watched.trail_log_group_name)
 
         self.dashboard = self._dashboard() if args.settings.dashboard else None
         self.register_outputs(
@@ -751,7 +886,7 @@ class Observability(pulumi.ComponentResource):
 
     def _functions(self) -> None:
         t = self._args.settings.thresholds
-        for fn in self._args.functions:
+        for fn in self._watched.functions:
             dims = {"FunctionName": fn.function_name}
             # No invocations means no errors: missing data is healthy for event metrics.
             for metric, threshold in (("Errors", t.lambda_errors), ("Throttles", t.lambda_throttles)):
@@ -780,7 +915,7 @@ class Observability(pulumi.ComponentResource):
             threshold=1,
             treat_missing_data="notBreaching",
         )
-        for queue in self._args.queues:
+        for queue in self._watched.queues:
             self._alarm(
                 f"sqs-{queue.label}-oldest-message",
                 f"SQS {queue.label}: a message has waited {t.queue_oldest_message_seconds} s or more",
@@ -792,7 +927,7 @@ class Observability(pulumi.ComponentResource):
                 threshold=t.queue_oldest_message_seconds,
                 treat_missing_data="notBreaching",
             )
-        for dlq in self._args.dead_letter_queues:
+        for dlq in self._watched.dead_letter_queues:
             self._alarm(
                 f"dlq-{dlq.label}-messages",
                 f"Dead-letter queue {dlq.label}: {t.dead_letter_messages} or more failed messages",
@@ -807,7 +942,7 @@ class Observability(pulumi.ComponentResource):
 
     def _apis(self) -> None:
         t = self._args.settings.thresholds
-        for api in self._args.graphql_apis:
+        for api in self._watched.graphql_apis:
             self._errors_and_latency(
                 f"appsync-{api.label}",
                 f"AppSync {api.label}",
@@ -816,7 +951,7 @@ class Observability(pulumi.ComponentResource):
                 server_errors=t.graphql_server_errors,
                 latency_p99_ms=t.graphql_latency_p99_ms,
             )
-        for stage in self._args.rest_api_stages:
+        for stage in self._watched.rest_api_stages:
             self._errors_and_latency(
                 f"apigw-{stage.label}",
                 f"REST API {stage.label}",
@@ -862,7 +997,7 @@ class Observability(pulumi.ComponentResource):
 
     def _web_acls(self) -> None:
         t = self._args.settings.thresholds
-        for acl in self._args.web_acls:
+        for acl in self._watched.web_acls:
             self._alarm(
                 f"waf-{acl.label}-blocked",
                 f"WAF {acl.label}: {t.waf_blocked_requests} or more blocked requests per period (attack or false positives)",
@@ -920,7 +1055,7 @@ class Observability(pulumi.ComponentResource):
                 "properties": {"title": "Alarms", "alarms": [alarm.arn for alarm in self.alarms]},
             }
         ]
-        cluster = self._args.neptune_cluster
+        cluster = self._watched.neptune_cluster
         if cluster is not None:
             metrics: list[list[Any]] = [
                 ["AWS/Neptune", "CPUUtilization", "DBClusterIdentifier", cluster.cluster_identifier],
@@ -937,7 +1072,7 @@ class Observability(pulumi.ComponentResource):
                     ["AWS/Neptune", "ServerlessDatabaseCapacity", "DBClusterIdentifier", cluster.cluster_identifier]
                 )
             widgets.append(_metric_widget("Neptune", metrics, ctx.region, y=8))
-        for offset, fn in enumerate(self._args.functions):
+        for offset, fn in enumerate(self._watched.functions):
             widgets.append(
                 _metric_widget(
                     f"Lambda {fn.label}",

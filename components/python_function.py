@@ -104,13 +104,8 @@ class PythonFunctionArgs:
         clash = sorted(set(type(self.environment).variables()) & set(CONSTRUCT_VARIABLES))
         if clash:
             raise ArgsError("environment", f"{', '.join(clash)} is set by the construct")
-        require_int_range("memory_mb", self.memory_mb, 128, 10_240)
-        require_int_range("timeout_seconds", self.timeout_seconds, 1, 900)
-        if self.reserved_concurrency is not None:
-            require_int_range("reserved_concurrency", self.reserved_concurrency, 1, 1000)
-        require_log_retention("log_retention_days", self.log_retention_days)
-        if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise ArgsError("log_level", f"must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
+        # The sizing fields are validated by FunctionSettings, their one definition.
+        FunctionSettings(**{name: getattr(self, name) for name in SIZING_FIELDS})
         for index, statement in enumerate(self.statements):
             if (
                 statement.get("Effect") not in ("Allow", "Deny")
@@ -469,9 +464,14 @@ class PythonFunction(pulumi.ComponentResource):
         return [layer.arn]
 
 
+#: The ``PythonFunctionArgs`` fields a function's sizing fills.
+SIZING_FIELDS = ("memory_mb", "timeout_seconds", "reserved_concurrency", "log_retention_days", "log_level")
+
+
 @dataclass(frozen=True, kw_only=True)
 class FunctionSettings:
-    """The configurable sizing of one function (an object under ``<project>:functions``)."""
+    """The sizing of one function (an object under ``<project>:functions``), validated here
+    only: ``PythonFunctionArgs`` checks its sizing fields with this class too."""
 
     memory_mb: int = 256
     timeout_seconds: int = 30
@@ -481,6 +481,8 @@ class FunctionSettings:
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
+        # Lambda's limits: 128-10,240 MB of memory, at most 900 s (Lambda developer guide,
+        # "Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
         require_int_range("memory_mb", self.memory_mb, 128, 10_240)
         require_int_range("timeout_seconds", self.timeout_seconds, 1, 900)
         if self.reserved_concurrency is not None:
@@ -491,13 +493,7 @@ class FunctionSettings:
 
     def function_args(self) -> dict[str, Any]:
         """The ``PythonFunctionArgs`` fields these settings fill."""
-        return {
-            "memory_mb": self.memory_mb,
-            "timeout_seconds": self.timeout_seconds,
-            "reserved_concurrency": self.reserved_concurrency,
-            "log_retention_days": self.log_retention_days,
-            "log_level": self.log_level,
-        }
+        return {name: getattr(self, name) for name in SIZING_FIELDS}
 
 
 #: Synchronous callers give up after these many seconds, so a longer function timeout only
@@ -505,14 +501,25 @@ class FunctionSettings:
 #: and Cognito's trigger limit.
 APPSYNC_RESOLVER_TIMEOUT_SECONDS = 30
 COGNITO_TRIGGER_TIMEOUT_SECONDS = 5
+#: The thumbnailer decodes images of up to ``thumbnails.maxPixels`` (50 MP by default) in
+#: memory: below 512 MB a large upload runs out of memory instead of being rendered.
+THUMBNAILER_MIN_MEMORY_MB = 512
+THUMBNAILER_MIN_TIMEOUT_SECONDS = 5
 
 
 @dataclass(frozen=True, kw_only=True)
 class FunctionsSettings:
-    """Sizing of every function (``<project>:functions``): one object per function."""
+    """Sizing of every function the stack's own components build (``<project>:functions``),
+    one object per function, keyed by its ``functions/`` folder in camelCase."""
 
     graph_api: FunctionSettings = field(default_factory=lambda: FunctionSettings(memory_mb=512, timeout_seconds=10))
     auth_triggers: FunctionSettings = field(default_factory=lambda: FunctionSettings(timeout_seconds=5))
+    upload_url: FunctionSettings = field(
+        default_factory=lambda: FunctionSettings(memory_mb=256, timeout_seconds=10, reserved_concurrency=50)
+    )
+    thumbnailer: FunctionSettings = field(
+        default_factory=lambda: FunctionSettings(memory_mb=2048, timeout_seconds=60, reserved_concurrency=20)
+    )
 
     def __post_init__(self) -> None:
         if self.graph_api.timeout_seconds > APPSYNC_RESOLVER_TIMEOUT_SECONDS:
@@ -524,4 +531,14 @@ class FunctionsSettings:
             raise ArgsError(
                 "auth_triggers.timeout_seconds",
                 f"Cognito waits at most {COGNITO_TRIGGER_TIMEOUT_SECONDS} seconds for a trigger, got {self.auth_triggers.timeout_seconds}",
+            )
+        if self.thumbnailer.memory_mb < THUMBNAILER_MIN_MEMORY_MB:
+            raise ArgsError(
+                "thumbnailer.memory_mb",
+                f"must be at least {THUMBNAILER_MIN_MEMORY_MB} MB to decode large images, got {self.thumbnailer.memory_mb}",
+            )
+        if self.thumbnailer.timeout_seconds < THUMBNAILER_MIN_TIMEOUT_SECONDS:
+            raise ArgsError(
+                "thumbnailer.timeout_seconds",
+                f"must be at least {THUMBNAILER_MIN_TIMEOUT_SECONDS} seconds, got {self.thumbnailer.timeout_seconds}",
             )

@@ -17,46 +17,12 @@ from typing import Any
 
 import yaml
 
-from components.audit_trail import AuditTrailSettings
-from components.compliance import ComplianceSettings
-from components.config_loader import camel
-from components.content_delivery import ContentDeliverySettings
-from components.graph_database import GraphDatabaseSettings
-from components.graphql_api import GraphqlApiSettings
-from components.identity import IdentitySettings
-from components.keys import KeysArgs
-from components.media_pipeline import ThumbnailSettings, UploadSettings
-from components.network import NetworkSettings
-from components.notifications import NotificationsSettings
-from components.observability import ObservabilitySettings
-from components.python_function import FunctionsSettings
-from components.rest_api import RestApiSettings
-from components.secrets import SecretsSettings
-from components.web_firewall import WebFirewallSettings
+from components.config_loader import KEYS_WIRED, SECTIONS, camel
 from offline.runner import REPO_ROOT
 
 PROJECT = "social-backend"
-#: Config section -> settings class, in the order the README lists them.
-SECTIONS: Mapping[str, type[Any]] = {
-    "keys": KeysArgs,
-    "network": NetworkSettings,
-    "graphDb": GraphDatabaseSettings,
-    "functions": FunctionsSettings,
-    "identity": IdentitySettings,
-    "graphqlApi": GraphqlApiSettings,
-    "webFirewall": WebFirewallSettings,
-    "notifications": NotificationsSettings,
-    "secrets": SecretsSettings,
-    "auditTrail": AuditTrailSettings,
-    "compliance": ComplianceSettings,
-    "observability": ObservabilitySettings,
-    "contentDelivery": ContentDeliverySettings,
-    "uploads": UploadSettings,
-    "thumbnails": ThumbnailSettings,
-    "restApi": RestApiSettings,
-}
-#: Fields filled by the program, not by config.
-WIRED = {"context", "tags", "cloudtrail_trail_arn", "config_delivery"}
+#: Fields filled by the program, not by config (the loader wires them into ``keys``).
+WIRED = set(KEYS_WIRED)
 
 DESCRIPTIONS: Mapping[str, str] = {
     "aws:region": "AWS region of the stack (the Pulumi AWS provider's own key).",
@@ -88,10 +54,10 @@ DESCRIPTIONS: Mapping[str, str] = {
     "graphDb.applyImmediately": "Apply modifications now instead of in the maintenance window.",
     **{
         f"functions.{fn}.{key}": text
-        for fn in ("graphApi", "authTriggers")
+        for fn in ("graphApi", "authTriggers", "uploadUrl", "thumbnailer")
         for key, text in {
             "memoryMb": "Memory in MB (128-10240); CPU scales with it.",
-            "timeoutSeconds": "Timeout in seconds (at most what the synchronous caller waits).",
+            "timeoutSeconds": "Timeout in seconds (1-900; a synchronous caller's own limit caps it).",
             "reservedConcurrency": "Reserved concurrency (1-1000), or null for unreserved.",
             "logRetentionDays": "Retention of the function's log group.",
             "logLevel": "Powertools log level: DEBUG, INFO, WARNING or ERROR.",
@@ -99,6 +65,8 @@ DESCRIPTIONS: Mapping[str, str] = {
     },
     "functions.graphApi": "The AppSync resolver function (timeout at most 30 s, AppSync's limit).",
     "functions.authTriggers": "The Cognito trigger function (timeout at most 5 s, Cognito's limit).",
+    "functions.uploadUrl": "The presigned-POST issuer behind the REST API (reserved concurrency caps presigning bursts).",
+    "functions.thumbnailer": "The thumbnailer (at least 512 MB to decode large images, at least 5 s; reserved concurrency caps parallel decodes).",
     "identity.mfaMode": "User pool MFA: `OFF`, `OPTIONAL` (users may enrol TOTP) or `ON` (TOTP required).",
     "identity.threatProtection": "Cognito threat protection: `OFF`, `AUDIT` or `ENFORCED` (not OFF selects the Plus plan).",
     "identity.passwordMinLength": "Minimum password length (8-99); upper, lower, digit and symbol are always required.",
@@ -200,15 +168,9 @@ DESCRIPTIONS: Mapping[str, str] = {
     "uploads.urlExpirySeconds": "Lifetime of a presigned POST (30-3600 s).",
     "uploads.rawExpiryDays": "Days raw uploads stay under `uploads/` (renditions are made within seconds).",
     "uploads.rejectedExpiryDays": "Days rejected uploads stay under `rejected/` for inspection.",
-    "uploads.reservedConcurrency": "Reserved concurrency of the upload_url function (1-1000).",
-    "uploads.logRetentionDays": "Retention of the upload_url log group.",
     "thumbnails.format": "Rendition format: `webp` (keeps alpha) or `jpeg`.",
     "thumbnails.quality": "Encoder quality of the renditions (1-100).",
     "thumbnails.maxPixels": "Decompression-bomb limit: images declaring more pixels are rejected before decoding.",
-    "thumbnails.memoryMb": "Thumbnailer memory (also its CPU share).",
-    "thumbnails.timeoutSeconds": "Thumbnailer timeout.",
-    "thumbnails.reservedConcurrency": "Reserved concurrency of the thumbnailer (caps parallel decodes).",
-    "thumbnails.logRetentionDays": "Retention of the thumbnailer log group.",
     "restApi.stageName": "Stage name (the URL's first path segment).",
     "restApi.allowedOrigins": "Exact `https://` origins admitted by CORS (never `*`); empty: no browser access.",
     "restApi.throttleRateLimit": "Stage-wide steady requests per second.",

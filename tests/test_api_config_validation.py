@@ -117,6 +117,33 @@ CASES = [
         "social-backend:functions: unknown key(s) thumbnails; allowed:",
         id="unknown-function",
     ),
+    # Every function's sizing is one shape under functions, checked by one class.
+    pytest.param(
+        _function("uploadUrl", memoryMb=64),
+        "social-backend:functions.uploadUrl.memoryMb: must be between 128 and 10240, got 64",
+        id="upload-url-memory",
+    ),
+    pytest.param(
+        _function("uploadUrl", logLevel="TRACE"),
+        "social-backend:functions.uploadUrl.logLevel: must be DEBUG, INFO, WARNING or ERROR, got 'TRACE'",
+        id="upload-url-log-level",
+    ),
+    pytest.param(
+        _function("thumbnailer", timeoutSeconds=901),
+        "social-backend:functions.thumbnailer.timeoutSeconds: must be between 1 and 900, got 901",
+        id="thumbnailer-timeout-above-lambdas",
+    ),
+    # 50 MP images decode in memory: less than 512 MB fails large uploads instead of rendering them.
+    pytest.param(
+        _function("thumbnailer", memoryMb=256),
+        "social-backend:functions.thumbnailer.memoryMb: must be at least 512 MB to decode large images, got 256",
+        id="thumbnailer-memory-too-small",
+    ),
+    pytest.param(
+        _function("thumbnailer", logRetentionDays=42),
+        "social-backend:functions.thumbnailer.logRetentionDays: must be one of 1, 3, 5",
+        id="thumbnailer-log-retention",
+    ),
 ]
 
 

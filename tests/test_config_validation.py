@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from components.config_loader import MOVED, SECTIONS, StackSettings, snake
 from components.graph_database import GraphDatabaseSettings
 from components.keys import KeysArgs
 from components.network import NetworkSettings
 from components.validation import LOG_RETENTION_DAYS, ArgsError
+from offline import config_docs
 from tests.conftest import assert_one_line_config_error, dev_config_with
 
 CASES = [
@@ -183,6 +187,45 @@ CASES = [
         "social-backend:compliance.minimumLogRetentionDays: must be one of 1, 3, 5",
         id="rule-retention",
     ),
+    # Function sizing moved under functions: a stack file still using an old key is told where
+    # it went, never silently sized with the default.
+    pytest.param(
+        dev_config_with("uploads", reservedConcurrency=10),
+        "social-backend:uploads.reservedConcurrency: moved to social-backend:functions.uploadUrl.reservedConcurrency",
+        id="moved-upload-url-concurrency",
+    ),
+    pytest.param(
+        dev_config_with("uploads", logRetentionDays=30),
+        "social-backend:uploads.logRetentionDays: moved to social-backend:functions.uploadUrl.logRetentionDays",
+        id="moved-upload-url-retention",
+    ),
+    pytest.param(
+        dev_config_with("thumbnails", memoryMb=2048),
+        "social-backend:thumbnails.memoryMb: moved to social-backend:functions.thumbnailer.memoryMb",
+        id="moved-thumbnailer-memory",
+    ),
+    pytest.param(
+        dev_config_with("thumbnails", timeoutSeconds=60),
+        "social-backend:thumbnails.timeoutSeconds: moved to social-backend:functions.thumbnailer.timeoutSeconds",
+        id="moved-thumbnailer-timeout",
+    ),
+    pytest.param(
+        dev_config_with("thumbnails", reservedConcurrency=5),
+        "social-backend:thumbnails.reservedConcurrency: moved to social-backend:functions.thumbnailer.reservedConcurrency",
+        id="moved-thumbnailer-concurrency",
+    ),
+    pytest.param(
+        dev_config_with("thumbnails", logRetentionDays=30),
+        "social-backend:thumbnails.logRetentionDays: moved to social-backend:functions.thumbnailer.logRetentionDays",
+        id="moved-thumbnailer-retention",
+    ),
+    # The APNs identifiers without the signing key (a secret) would create no APNs application.
+    pytest.param(
+        dev_config_with("notifications", apns={"keyId": "ABC123DEFG", "teamId": "TEAM123456", "bundleId": "com.x"}),
+        "social-backend:notifications.apns: set both notifications.apns {keyId, teamId, bundleId} "
+        "and the secret apnsSigningKey, or neither",
+        id="apns-without-signing-key",
+    ),
     pytest.param(
         {"social-backend:network": '"big"'}, "social-backend:network: must be an object", id="section-not-object"
     ),
@@ -215,3 +258,14 @@ def test_defaults_are_the_secure_choice() -> None:
     assert graph.instance_count >= 2 and graph.backup_retention_days >= 7
     assert NetworkSettings().flow_log_retention_days >= 365
     assert KeysArgs.__dataclass_fields__["protect"].default is True
+
+
+def test_the_config_docs_document_the_loaders_sections() -> None:
+    """One section list: what the program reads is what the configuration table documents."""
+    documented_sections = {key.split(".")[0] for key, _, _ in config_docs.rows()} - {"aws:region", "tags"}
+    assert documented_sections == set(SECTIONS)
+    assert [f.name for f in dataclasses.fields(StackSettings)] == [snake(key) for key in SECTIONS]
+    # Every moved key names a key that exists at its new place, and is gone from its old one.
+    documented = {key for key, _, _ in config_docs.rows()}
+    for old, new in MOVED.items():
+        assert new in documented and old not in documented, (old, new)

@@ -224,7 +224,7 @@ def test_thumbnailer_triggered_by_uploads_prefix_only(run: ProgramRun, config: d
     permission = run.one("aws:lambda/permission:Permission", "media-thumbnailer-s3-invoke").inputs
     assert permission["principal"] == "s3.amazonaws.com"
     assert permission["sourceArn"] == uploads.state["arn"] and permission["sourceAccount"] == "123456789012"
-    assert function.inputs["reservedConcurrentExecutions"] == config["thumbnails"]["reservedConcurrency"]
+    assert function.inputs["reservedConcurrentExecutions"] == config["functions"]["thumbnailer"]["reservedConcurrency"]
     assert "deadLetterConfig" in function.inputs
     variables = function.inputs["environment"]["variables"]
     assert variables["MEDIA_BUCKET"] == bucket(run, "media").state["bucket"] != variables["UPLOADS_BUCKET"]

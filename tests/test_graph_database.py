@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from components.context import DeploymentContext
+from components.graph_database import NEPTUNE_PORT, GraphAccess
+from components.validation import ArgsError
 from offline.runner import ProgramRun
+from tests.conftest import policy
 
 CLUSTER = "aws:neptune/cluster:Cluster"
 INSTANCE = "aws:neptune/clusterInstance:ClusterInstance"
@@ -128,3 +134,68 @@ def test_outputs_expose_the_endpoints(run: ProgramRun) -> None:
         "logs": run.one("aws:kms/key:Key", "keys-logs").state["arn"],
         "audit": run.one("aws:kms/key:Key", "keys-audit").state["arn"],
     }
+
+
+#: The graph's query actions (Neptune user guide, "IAM actions for accessing data in Amazon
+#: Neptune": their action context key is neptune-db:QueryLanguage) and the Streams action.
+QUERY_ACTIONS = {"neptune-db:ReadDataViaQuery", "neptune-db:WriteDataViaQuery", "neptune-db:DeleteDataViaQuery"}
+OPENCYPHER_ONLY = {"StringEqualsIgnoreCase": {"neptune-db:QueryLanguage": "opencypher"}}
+
+
+def _neptune_grants(run: ProgramRun) -> dict[str, list[dict[str, Any]]]:
+    """Per IAM policy: its statements that name any ``neptune-db:`` action."""
+    grants: dict[str, list[dict[str, Any]]] = {}
+    for resource in run.by_type("aws:iam/policy:Policy"):
+        for statement in policy(resource.inputs)["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(action.startswith("neptune-db:") for action in actions):
+                grants.setdefault(resource.name, []).append(statement)
+    return grants
+
+
+def test_every_graph_client_may_query_with_opencypher_only(run: ProgramRun) -> None:
+    """A client that can send openCypher could otherwise send Gremlin or SPARQL on the same
+    data (IAM condition keys for accessing data in Amazon Neptune): every query grant of every
+    client carries the condition, the Streams read (no query language) is a statement of its own."""
+    cluster = run.one(CLUSTER, "graph-cluster").state
+    data_arn = f"arn:aws:neptune-db:eu-west-1:123456789012:{cluster['clusterResourceId']}/*"
+    grants = _neptune_grants(run)
+    assert set(grants) == {"graph-api-policy", "auth-triggers-policy", "notifications-stream-poller-policy"}
+    for name, statements in grants.items():
+        for statement in statements:
+            assert statement["Resource"] == [data_arn], name
+            if set(statement["Action"]) & QUERY_ACTIONS:
+                assert set(statement["Action"]) <= QUERY_ACTIONS, f"{name}: queries share no statement"
+                assert statement["Condition"] == OPENCYPHER_ONLY, f"{name}: {statement['Sid']}"
+            else:
+                assert statement["Action"] == ["neptune-db:GetStreamRecords"], name
+                assert "Condition" not in statement, f"{name}: the Streams API sends no query language"
+
+
+def test_every_graph_client_gets_the_clusters_endpoints_and_port(run: ProgramRun) -> None:
+    cluster = run.one(CLUSTER, "graph-cluster").state
+    expected = {
+        "NEPTUNE_WRITER_ENDPOINT": cluster["endpoint"],
+        "NEPTUNE_READER_ENDPOINT": cluster["readerEndpoint"],
+        "NEPTUNE_PORT": str(int(cluster["port"])),  # the mocks record numbers as floats
+    }
+    clients = ("graph-api-function", "auth-triggers-function", "notifications-stream-poller-function")
+    for name in clients:
+        variables = run.one("aws:lambda/function:Function", name).inputs["environment"]["variables"]
+        assert {key: variables.get(key) for key in expected} == expected, name
+        assert not [key for key in variables if key.startswith("NEPTUNE_") and key not in expected], name
+
+
+def test_the_query_grant_refuses_actions_the_condition_does_not_apply_to() -> None:
+    """GetStreamRecords carries no query language: under the openCypher condition it would be
+    denied at run time, so the query grant refuses it (and anything else) when it is built."""
+    access = GraphAccess(
+        context=DeploymentContext(account_id="123456789012", region="eu-west-1", partition="aws", prefix="t"),
+        writer_endpoint="w.example",
+        reader_endpoint="r.example",
+        cluster_resource_id="cluster-ABC",
+    )
+    for actions in (["neptune-db:GetStreamRecords"], ["neptune-db:*"], []):
+        with pytest.raises(ArgsError, match="actions: must be query actions among neptune-db:ReadDataViaQuery"):
+            access.query_statement("Bad", actions)
+    assert access.environment.port == NEPTUNE_PORT == 8182  # the cluster's one port (cluster test above)

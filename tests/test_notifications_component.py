@@ -190,8 +190,9 @@ def test_notifier_may_call_only_the_publish_mutation(run: ProgramRun) -> None:
     assert resources(publish) == [
         "arn:aws:appsync:eu-west-1:123456789012:apis/fixtureapi/types/Mutation/fields/publishNotification"
     ]
-    poller = statements(run, "notifications-stream-poller-policy")["ReadStreamAndQueryGraph"]
-    assert sorted(poller["Action"]) == ["neptune-db:GetStreamRecords", "neptune-db:ReadDataViaQuery"]
+    poller = statements(run, "notifications-stream-poller-policy")
+    assert poller["ReadStream"]["Action"] == ["neptune-db:GetStreamRecords"]
+    assert poller["LookUpUsersInTheGraph"]["Action"] == ["neptune-db:ReadDataViaQuery"]
 
 
 def test_no_credentials_means_no_platform_applications_and_no_push_rights() -> None:

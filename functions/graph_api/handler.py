@@ -1,5 +1,5 @@
 """graph_api: the AppSync direct Lambda resolver for every Query and Mutation field of
-api/schema.graphql except publishNotification.
+api/schema.graphql except publishNotification, and the operators' counter repair.
 
 A thin layer: Powertools routes on ``info.parentTypeName``/``info.fieldName``, passes the
 field's ``arguments``, and each resolver hands the caller's Cognito ``sub`` (never an
@@ -9,6 +9,14 @@ Errors: a :class:`GraphQLError` (bad input, not found, forbidden) propagates, an
 shows its class name as ``errorType`` and its text as ``message``. Anything else is
 logged with its stack trace and replaced by an opaque ``InternalError`` naming the
 request id, so no Neptune or stack detail reaches a client.
+
+Counter repair (docs/scaling.md, "Counters"): an event that is exactly
+``{"counterRepair": {...}}`` runs :mod:`shared.graph.counters` instead of a resolver.
+Only a principal allowed to invoke this function directly can send it (``aws lambda
+invoke``): AppSync builds every resolver event itself, with ``info`` and ``arguments``
+at the top, and a client controls only what is inside ``arguments``. This function is
+already in the VPC with the Neptune grants the repair uses (it reads and sets vertex
+properties only), so it needs no other resource, role or flow.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from aws_lambda_powertools.utilities.data_classes.appsync_resolver_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.environment import GraphApiEnvironment
 from shared.graph.client import NeptuneExecutor
+from shared.graph.counters import CounterRepair, RepairRequest
 from shared.graph.errors import GraphQLError, UnauthenticatedError
 from shared.graph.repository import GraphRepository
 from shared.graph.service import JSON, SocialService
@@ -161,12 +170,43 @@ def delete_comment(id: Any) -> JSON:
     return social_service().delete_comment(caller(), id)
 
 
+# --- counter repair (operators only) --------------------------------------------------
+
+#: The operators' event: ``{"counterRepair": {"after": <next>|null, "batchSize": n}}``.
+COUNTER_REPAIR = "counterRepair"
+#: Stop between batches with at least this much time left (or twice the slowest batch).
+REPAIR_MARGIN_MS = 1_500
+
+
+def counter_repair(body: Any, context: LambdaContext) -> JSON:
+    """One invocation's share of the repair: batches until done or near the timeout;
+    the report's ``next`` (when not ``complete``) is the next invocation's ``after``."""
+    request = RepairRequest.from_event(body)
+    slowest, last = 0, context.get_remaining_time_in_millis()
+
+    def near_timeout() -> bool:
+        nonlocal slowest, last
+        remaining = context.get_remaining_time_in_millis()
+        slowest, last = max(slowest, last - remaining), remaining
+        return remaining < max(REPAIR_MARGIN_MS, 2 * slowest)
+
+    repair = CounterRepair(social_service().repository, batch_size=request.batch_size)
+    report = repair.run(request.start, should_stop=near_timeout)
+    summary = report.to_json()
+    # Counts only: the ids (users' subs among them) are in the operator's response, not the log.
+    logger.info("counter repair", extra={k: summary[k] for k in ("complete", "checked", "changed", "changedVertices")})
+    metrics.add_metric(name="CountersRepaired", unit=MetricUnit.Count, value=len(report.changes))
+    return summary
+
+
 # --- entry point -------------------------------------------------------------------
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.APPSYNC_RESOLVER)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+    if isinstance(event, dict) and set(event) == {COUNTER_REPAIR}:
+        return counter_repair(event[COUNTER_REPAIR], context)
     info = event.get("info") or {}
     field = f"{info.get('parentTypeName')}.{info.get('fieldName')}"
     logger.append_keys(field=field)

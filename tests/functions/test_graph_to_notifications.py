@@ -80,11 +80,15 @@ Properties = dict[str, Any]
 
 
 def _value(value: Any) -> dict[str, Any]:
-    # The model stores only strings (timestamps and mediaKeys included); another type
-    # would need its PG_JSON dataType here, so it fails loudly rather than being guessed.
-    if not isinstance(value, str):
-        raise TypeError(f"no PG_JSON dataType mapped for {type(value).__name__} value {value!r}")
-    return {"value": value, "dataType": "String"}
+    # The model stores strings (timestamps and mediaKeys included) and the kept counters
+    # (integers: 64-bit in openCypher, so "Long"; the poller reads only ``value.value``,
+    # never the type name). Another type would need its PG_JSON dataType here, so it
+    # fails loudly rather than being guessed.
+    if isinstance(value, str):
+        return {"value": value, "dataType": "String"}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"value": value, "dataType": "Long"}
+    raise TypeError(f"no PG_JSON dataType mapped for {type(value).__name__} value {value!r}")
 
 
 @dataclass

@@ -4,11 +4,32 @@ Both build their query texts from the names here; no label is spelled anywhere e
 
 Model::
 
-    (:User {id, handle, displayName, bio, avatarKey, createdAt})
+    (:User {id, handle, displayName, bio, avatarKey, createdAt,
+            followerCount, followingCount, postCount})
     (:User)-[:FOLLOWS {createdAt}]->(:User)
-    (:User)-[:POSTED]->(:Post {id, text, mediaKeys, createdAt})
+    (:User)-[:POSTED]->(:Post {id, text, mediaKeys, createdAt, likeCount, commentCount})
     (:User)-[:LIKES {createdAt}]->(:Post)
     (:User)-[:WROTE]->(:Comment {id, postId, text, createdAt})-[:ON]->(:Post)
+
+Counters (:data:`COUNTERS`)
+---------------------------
+Each count a profile or a post shows is a property of its vertex, kept by the statement
+that adds or removes the edge it counts (in the same transaction), so a read costs the
+same at 10 followers and at 10 million. Which edge each counter counts:
+
+==================  ======  ==============================================
+counter             vertex  edges counted
+==================  ======  ==============================================
+``followerCount``   User    ``(:User)-[:FOLLOWS]->(this)``
+``followingCount``  User    ``(this)-[:FOLLOWS]->(:User)``
+``postCount``       User    ``(this)-[:POSTED]->(:Post)``
+``likeCount``       Post    ``(:User)-[:LIKES]->(this)``
+``commentCount``    Post    ``(:Comment)-[:ON]->(this)``
+==================  ======  ==============================================
+
+A vertex written before counters existed has none of these properties; a read takes a
+missing counter as 0 until the repair job (:mod:`shared.graph.counters`) has written it
+from the edges (docs/scaling.md, "Counters").
 
 How a vertex's domain id maps to Neptune's ``~id``
 --------------------------------------------------
@@ -79,6 +100,19 @@ class Key(StrEnum):
     #: A Comment's post, by domain id: written with the comment, so a stream reader
     #: finds the post in the comment's own transaction.
     COMMENT_POST = "postId"
+    #: The counters (see "Counters" above); each name is also the GraphQL field that shows it.
+    FOLLOWER_COUNT = "followerCount"
+    FOLLOWING_COUNT = "followingCount"
+    POST_COUNT = "postCount"
+    LIKE_COUNT = "likeCount"
+    COMMENT_COUNT = "commentCount"
+
+
+#: The counters of each vertex label, in the order the repair job reports them.
+COUNTERS: Final[dict[Vertex, tuple[Key, ...]]] = {
+    Vertex.USER: (Key.FOLLOWER_COUNT, Key.FOLLOWING_COUNT, Key.POST_COUNT),
+    Vertex.POST: (Key.LIKE_COUNT, Key.COMMENT_COUNT),
+}
 
 
 #: ``~id`` -> domain id for ``$vertexIds`` (vertices that no longer exist are absent).

@@ -12,6 +12,13 @@ from typing import Any
 from shared.graph import queries
 from shared.graph.client import CypherExecutor, Row
 from shared.graph.cursors import Position
+from shared.graph.model import Vertex
+
+#: The repair job's queries per vertex label: (ids after a cursor, recount and fix).
+_REPAIR_QUERIES = {
+    Vertex.USER: (queries.USER_IDS_AFTER, queries.REPAIR_USER_COUNTERS),
+    Vertex.POST: (queries.POST_IDS_AFTER, queries.REPAIR_POST_COUNTERS),
+}
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,19 @@ class GraphRepository:
 
     def comments_page(self, post_id: str, position: Position | None, limit: int) -> PageRows:
         return self._page(queries.COMMENTS_PAGE, {"postId": post_id}, position, limit)
+
+    # --- counter repair (shared.graph.counters) -------------------------------------
+    # On the writer: the ids decide what the repair writes, and the writer sees every
+    # vertex committed so far.
+
+    def vertex_ids_after(self, vertex: Vertex, after_id: str | None, limit: int) -> list[str]:
+        rows = self.executor.write(_REPAIR_QUERIES[vertex][0], {"afterId": after_id, "limit": limit})
+        return [str(row["id"]) for row in rows]
+
+    def repair_counters(self, vertex: Vertex, ids: Sequence[str]) -> list[Row]:
+        """Recounts ``ids`` and fixes those that differ; one row per fixed vertex, with
+        its stored counters (``stored...``, ``None`` when missing) and the recounts."""
+        return self.executor.write(_REPAIR_QUERIES[vertex][1], {"ids": list(ids)})
 
     # -------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
+from components.log_group import log_group
 from components.secure_bucket import (
     BucketSpec,
     Lifecycle,
@@ -211,13 +212,13 @@ class AuditTrail(pulumi.ComponentResource):
         trail_bucket.attach_policy(cloudtrail_statements(trail_bucket.arn))
         self.bucket = trail_bucket.bucket
 
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = log_group(
             f"{name}-log-group",
-            name=f"/{ctx.prefix}/cloudtrail",  # named in the delivery role's policy by this name
-            retention_in_days=settings.log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self),
+            group_name=f"/{ctx.prefix}/cloudtrail",  # named in the delivery role's policy by this name
+            retention_days=settings.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=args.tags,
+            parent=self,
         )
         delivery_role, delivery_attachment = self._delivery_role(name, args, this_trail)
         # Log-delivery notifications (CKV_AWS_252) on a topic of their own: they are one

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.keys import account_root_statement, logs_statement
+from components.keys import KeySpec, account_root_statement, customer_key, logs_statement
 from components.secure_bucket import BucketSpec, LifecycleRule, SecureBucket, secure_bucket
 from components.validation import ArgsError, require_choice, require_int_range
 from components.web_firewall import CLOUDFRONT_REGION, WebFirewall, WebFirewallArgs, WebFirewallSettings
@@ -376,25 +376,20 @@ class ContentDelivery(pulumi.ComponentResource):
         no inline ``policy`` here, because an inline policy and an aws.kms.KeyPolicy would
         overwrite each other. Until then the key has AWS's default policy (account root only).
         """
-        ctx = args.context
-        key = aws.kms.Key(
+        return customer_key(
             f"{name}-content-key",
-            description=f"{ctx.prefix}: static assets and media renditions served by CloudFront",
-            enable_key_rotation=True,
-            rotation_period_in_days=args.key_rotation_period_days,
-            deletion_window_in_days=args.key_deletion_window_days,
-            is_enabled=True,
-            bypass_policy_lockout_safety_check=False,
-            tags={**args.tags, "Name": f"{ctx.prefix}-content"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.settings.protect),
+            KeySpec(
+                role="content",
+                description="static assets and media renditions served by CloudFront",
+                deletion_window_days=args.key_deletion_window_days,
+                rotation_period_days=args.key_rotation_period_days,
+                policy_statements=None,
+                protect=args.settings.protect,
+                tags=args.tags,
+            ),
+            args.context,
+            self,
         )
-        aws.kms.Alias(
-            f"{name}-content-key-alias",
-            name=f"alias/{ctx.prefix}-content",
-            target_key_id=key.key_id,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return key
 
     def _content_key_policy(self, name: str, args: ContentDeliveryArgs) -> aws.kms.KeyPolicy:
         """CloudFront may decrypt origin objects for this distribution only.
@@ -466,33 +461,20 @@ class ContentDelivery(pulumi.ComponentResource):
         """CloudFront-scope WAF logs must go to a us-east-1 log group, whose KMS key must be in us-east-1 too."""
         ctx = args.context
         log_groups = f"arn:{ctx.partition}:logs:{CLOUDFRONT_REGION}:{ctx.account_id}:log-group:*"
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                account_root_statement(ctx),
-                logs_statement(ctx, CLOUDFRONT_REGION, log_groups),
-            ],
-        }
-        key = aws.kms.Key(
+        return customer_key(
             f"{name}-edge-logs-key",
-            description=f"{ctx.prefix}: CloudWatch Logs in {CLOUDFRONT_REGION} (CloudFront WAF logs)",
-            region=CLOUDFRONT_REGION,
-            enable_key_rotation=True,
-            deletion_window_in_days=args.key_deletion_window_days,
-            is_enabled=True,
-            bypass_policy_lockout_safety_check=False,
-            policy=pulumi.Output.json_dumps(policy),
-            tags={**args.tags, "Name": f"{ctx.prefix}-edge-logs"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.settings.protect),
+            KeySpec(
+                role="edge-logs",
+                description=f"CloudWatch Logs in {CLOUDFRONT_REGION} (CloudFront WAF logs)",
+                region=CLOUDFRONT_REGION,
+                deletion_window_days=args.key_deletion_window_days,
+                policy_statements=[logs_statement(ctx, CLOUDFRONT_REGION, log_groups)],
+                protect=args.settings.protect,
+                tags=args.tags,
+            ),
+            ctx,
+            self,
         )
-        aws.kms.Alias(
-            f"{name}-edge-logs-key-alias",
-            name=f"alias/{ctx.prefix}-edge-logs",
-            target_key_id=key.key_id,
-            region=CLOUDFRONT_REGION,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return key
 
     def _viewer_certificate(
         self, name: str, args: ContentDeliveryArgs

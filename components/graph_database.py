@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from shared.environment import NeptuneSettings
 
 from components.context import DeploymentContext
+from components.log_group import log_group
 from components.validation import ArgsError, require_int_range, require_log_retention
 from offline.flows.model import Flow
 
@@ -309,13 +310,13 @@ class GraphDatabase(pulumi.ComponentResource):
             opts=child,
         )
         # Declared so retention and KMS apply; Neptune would otherwise create it bare.
-        audit_log_group = aws.cloudwatch.LogGroup(
+        audit_log_group = log_group(
             f"{name}-audit-logs",
-            name=f"/aws/neptune/{self.cluster_identifier}/audit",
-            retention_in_days=settings.audit_log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            tags=dict(args.tags),
-            opts=child,
+            group_name=f"/aws/neptune/{self.cluster_identifier}/audit",
+            retention_days=settings.audit_log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=args.tags,
+            parent=self,
         )
 
         self.cluster = aws.neptune.Cluster(

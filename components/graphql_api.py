@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from components.appsync_schema import RootFields, SchemaError, read_schema, root_fields
 from components.context import DeploymentContext
+from components.log_group import log_group
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
 
@@ -154,13 +155,13 @@ class GraphqlApi(pulumi.ComponentResource):
         )
         # AppSync's log group is named after the API id; declared so it has retention and
         # the logs key. The logging role cannot create log groups, so AppSync never makes a bare one.
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = log_group(
             f"{name}-logs",
-            name=pulumi.Output.concat("/aws/appsync/apis/", self.api.id),
-            retention_in_days=settings.log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            tags=dict(args.tags),
-            opts=child,
+            group_name=pulumi.Output.concat("/aws/appsync/apis/", self.api.id),
+            retention_days=settings.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=args.tags,
+            parent=self,
         )
         logs_policy = aws.iam.Policy(
             f"{name}-logs-policy",

@@ -48,6 +48,32 @@ def logs_statement(
     }
 
 
+def alarms_through_sns_statement(ctx: DeploymentContext, region: str) -> dict[str, Any]:
+    """CloudWatch alarms publish to an encrypted alarm topic of ``region``; SNS then uses the
+    key on CloudWatch's behalf, so the call always comes through SNS there."""
+    return {
+        "Sid": "AllowCloudWatchAlarmsThroughSns",
+        "Effect": "Allow",
+        "Principal": {"Service": ctx.service_principal("cloudwatch")},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": f"sns.{region}.{ctx.dns_suffix}"}},
+    }
+
+
+def sns_topics_statement(ctx: DeploymentContext, sid: str, arn_test: str, source_arn: str) -> dict[str, Any]:
+    """SNS may use the key for the topics matching ``source_arn`` (``ArnLike`` / ``ArnEquals``):
+    it encrypts what it moves into their encrypted dead-letter queues."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": ctx.service_principal("sns")},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {arn_test: {"aws:SourceArn": source_arn}},
+    }
+
+
 @dataclass(frozen=True, kw_only=True)
 class KeysArgs:
     context: DeploymentContext
@@ -130,55 +156,93 @@ class Keys(pulumi.ComponentResource):
 
     def _key(self, name: str, role: str, description: str, statements: Sequence[Mapping[str, Any]]) -> aws.kms.Key:
         args, ctx = self._args, self._args.context
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [account_root_statement(ctx), *statements],
-        }
-        key = aws.kms.Key(
+        return customer_key(
             f"{name}-{role}",
-            description=f"{ctx.prefix}: {description}",
-            enable_key_rotation=True,
-            rotation_period_in_days=args.rotation_period_days,
-            deletion_window_in_days=args.deletion_window_days,
-            is_enabled=True,
-            bypass_policy_lockout_safety_check=False,
-            policy=pulumi.Output.json_dumps(policy),
-            tags={**args.tags, "Name": f"{ctx.prefix}-{role}"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            KeySpec(
+                role=role,
+                description=description,
+                deletion_window_days=args.deletion_window_days,
+                rotation_period_days=args.rotation_period_days,
+                policy_statements=statements,
+                protect=args.protect,
+                tags=args.tags,
+            ),
+            ctx,
+            self,
         )
-        aws.kms.Alias(
-            f"{name}-{role}-alias",
-            name=f"alias/{ctx.prefix}-{role}",
-            target_key_id=key.key_id,
-            opts=pulumi.ResourceOptions(parent=self),
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeySpec:
+    """A customer-managed key of the stack: rotated, with a deletion window, an alias
+    ``alias/<prefix>-<role>`` and a key policy that starts with the account-root statement."""
+
+    #: The alias and ``Name`` tag: ``<prefix>-<role>``.
+    role: str
+    description: str
+    deletion_window_days: int
+    #: Days between rotations; None: KMS's default (365).
+    rotation_period_days: int | None = None
+    #: The service statements after the account-root one; None: no inline policy, because
+    #: the caller attaches an aws.kms.KeyPolicy later (an inline policy and a KeyPolicy
+    #: would overwrite each other). Until then the key has AWS's default policy.
+    policy_statements: Sequence[Mapping[str, Any]] | None = ()
+    #: Where the key lives (pulumi-aws v7 per-resource ``region``); None: the stack's region.
+    #: A service encrypting in another region (us-east-1 for CloudFront) needs a key there.
+    region: str | None = None
+    #: Pulumi ``protect``: a deleted key makes everything encrypted with it unreadable.
+    protect: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require_int_range("deletion_window_days", self.deletion_window_days, 7, 30)
+        if self.rotation_period_days is not None:
+            require_int_range("rotation_period_days", self.rotation_period_days, 90, 2560)
+
+
+def customer_key(resource_name: str, spec: KeySpec, ctx: DeploymentContext, parent: pulumi.Resource) -> aws.kms.Key:
+    """The one place a KMS key (and its alias) is made: the stack's keys here, and the keys
+    other components need in another region or with a policy naming their own resources
+    (the content key, the us-east-1 logs and alarm keys), registered under ``parent`` so
+    their names and URNs stay that component's."""
+    policy = (
+        None
+        if spec.policy_statements is None
+        else pulumi.Output.json_dumps(
+            {"Version": "2012-10-17", "Statement": [account_root_statement(ctx), *spec.policy_statements]}
         )
-        return key
+    )
+    key = aws.kms.Key(
+        resource_name,
+        description=f"{ctx.prefix}: {spec.description}",
+        region=spec.region,
+        enable_key_rotation=True,
+        rotation_period_in_days=spec.rotation_period_days,
+        deletion_window_in_days=spec.deletion_window_days,
+        is_enabled=True,
+        bypass_policy_lockout_safety_check=False,
+        policy=policy,
+        tags={**spec.tags, "Name": f"{ctx.prefix}-{spec.role}"},
+        opts=pulumi.ResourceOptions(parent=parent, protect=spec.protect),
+    )
+    aws.kms.Alias(
+        f"{resource_name}-alias",
+        name=f"alias/{ctx.prefix}-{spec.role}",
+        target_key_id=key.key_id,
+        region=spec.region,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return key
 
 
 def _audit_statements(args: KeysArgs) -> list[dict[str, Any]]:
     """Service statements of the audit key, each scoped to this stack or account."""
     ctx = args.context
     statements: list[dict[str, Any]] = [
-        {
-            # CloudWatch alarms publish to the encrypted alarm topic; SNS then uses the
-            # key on CloudWatch's behalf, so the call always comes through SNS here.
-            "Sid": "AllowCloudWatchAlarmsThroughSns",
-            "Effect": "Allow",
-            "Principal": {"Service": ctx.service_principal("cloudwatch")},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {"kms:ViaService": f"sns.{ctx.region}.{ctx.dns_suffix}"}},
-        },
-        {
-            # SNS moves undeliverable notifications of this stack's topics into their
-            # encrypted dead-letter queue.
-            "Sid": "AllowSnsForThisStacksTopics",
-            "Effect": "Allow",
-            "Principal": {"Service": ctx.service_principal("sns")},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-            "Resource": "*",
-            "Condition": {"ArnLike": {"aws:SourceArn": ctx.arn("sns", f"{ctx.prefix}-*")}},
-        },
+        alarms_through_sns_statement(ctx, ctx.region),
+        # SNS moves undeliverable notifications of this stack's topics into their
+        # encrypted dead-letter queue.
+        sns_topics_statement(ctx, "AllowSnsForThisStacksTopics", "ArnLike", ctx.arn("sns", f"{ctx.prefix}-*")),
     ]
     if args.cloudtrail_trail_arn is not None:
         trail_context = (

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
+from components.log_group import log_group
 from components.validation import ArgsError, require_int_range, require_log_retention, require_private_cidr
 from offline.flows.model import Flow, declare
 
@@ -276,13 +277,13 @@ class Network(pulumi.ComponentResource):
         # The role's document names the group by its fixed name (not its ARN output), so it
         # is known at preview and the packs decide it there.
         group_arn = ctx.arn("logs", f"log-group:{group_name}")
-        log_group = aws.cloudwatch.LogGroup(
+        flow_log_group = log_group(
             f"{name}-flow-logs",
-            name=group_name,
-            retention_in_days=args.settings.flow_log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            tags=dict(args.tags),
-            opts=child,
+            group_name=group_name,
+            retention_days=args.settings.flow_log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=args.tags,
+            parent=self,
         )
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
@@ -324,7 +325,7 @@ class Network(pulumi.ComponentResource):
             vpc_id=self.vpc.id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
-            log_destination=log_group.arn,
+            log_destination=flow_log_group.arn,
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
             tags=dict(args.tags),
@@ -333,7 +334,7 @@ class Network(pulumi.ComponentResource):
         # Runtime flows: VPC user guide, "IAM role for publishing flow logs to CloudWatch Logs"
         # (the service assumes the role with aws:SourceArn = the flow log's ARN).
         flow_logs_doc = "https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html"
-        stream = pulumi.Output.concat(log_group.arn, ":log-stream:eni-flows")
+        stream = pulumi.Output.concat(flow_log_group.arn, ":log-stream:eni-flows")
         declare(
             Flow(
                 caller="vpc-flow-logs.amazonaws.com",
@@ -356,7 +357,7 @@ class Network(pulumi.ComponentResource):
                     doc=flow_logs_doc,
                 )
                 for action, resource in (
-                    ("logs:DescribeLogStreams", log_group.arn),
+                    ("logs:DescribeLogStreams", flow_log_group.arn),
                     ("logs:CreateLogStream", stream),
                     ("logs:PutLogEvents", stream),
                 )

@@ -20,7 +20,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
-from components.keys import account_root_statement, logs_statement
+from components.keys import KeySpec, alarms_through_sns_statement, customer_key, logs_statement, sns_topics_statement
+from components.secure_queue import DEAD_LETTER_RETENTION_SECONDS, QueueSpec, ServiceSender, secure_queue
 from components.secure_topic import TopicSpec, secure_topic
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
@@ -594,49 +595,24 @@ class Observability(pulumi.ComponentResource):
         ).topic
         # Notifications a subscriber could not take are kept, not lost. SNS requires a
         # subscription's dead-letter queue in the subscription's region.
-        dead_letter_queue = aws.sqs.Queue(
-            f"{name}-delivery-dlq{suffix}",
-            name=f"{topic_name}-delivery-dlq" if region is not None else f"{ctx.prefix}-alarm-delivery-dlq",
-            region=region,
-            kms_master_key_id=key_arn,
-            kms_data_key_reuse_period_seconds=300,
-            message_retention_seconds=14 * 24 * 3600,
-            tags=dict(args.tags),
-            opts=child,
-        )
-        aws.sqs.QueuePolicy(
-            f"{name}-delivery-dlq{suffix}-policy",
-            queue_url=dead_letter_queue.id,
-            region=region,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AllowTheAlarmTopic",
-                            "Effect": "Allow",
-                            "Principal": {"Service": ctx.service_principal("sns")},
-                            "Action": "sqs:SendMessage",
-                            "Resource": dead_letter_queue.arn,
-                            "Condition": {
-                                "ArnEquals": {
-                                    "aws:SourceArn": f"arn:{ctx.partition}:sns:{where}:{ctx.account_id}:{topic_name}"
-                                }
-                            },
-                        },
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "sqs:*",
-                            "Resource": dead_letter_queue.arn,
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
-                    ],
-                }
+        dead_letter_queue = secure_queue(
+            QueueSpec(
+                resource_name=f"{name}-delivery-dlq{suffix}",
+                queue_name=f"{topic_name}-delivery-dlq" if region is not None else f"{ctx.prefix}-alarm-delivery-dlq",
+                region=region,
+                kms_key_arn=key_arn,
+                retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+                senders=[
+                    ServiceSender(
+                        sid="AllowTheAlarmTopic",
+                        service_principal=ctx.service_principal("sns"),
+                        source_arn=f"arn:{ctx.partition}:sns:{where}:{ctx.account_id}:{topic_name}",
+                    )
+                ],
+                tags=args.tags,
             ),
-            opts=child,
-        )
+            self,
+        ).queue
         redrive = pulumi.Output.json_dumps({"deadLetterTargetArn": dead_letter_queue.arn})
         for protocol, endpoints in (("email", args.settings.email_endpoints), ("https", args.settings.https_endpoints)):
             for index, endpoint in enumerate(endpoints):
@@ -707,57 +683,32 @@ class Observability(pulumi.ComponentResource):
         """The us-east-1 key of the edge alarm topic, its dead-letter queue and its
         delivery-status log groups: an SNS topic's KMS key must be in the topic's region."""
         args, ctx = self._args, self._args.context
-        suffix = ctx.dns_suffix
         log_groups = f"arn:{ctx.partition}:logs:{EDGE_REGION}:{ctx.account_id}:log-group:sns/{EDGE_REGION}/{ctx.account_id}/{topic_name}*"
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                account_root_statement(ctx),
-                {
-                    # Alarms publish to the encrypted topic; SNS uses the key on their behalf.
-                    "Sid": "AllowCloudWatchAlarmsThroughSns",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ctx.service_principal("cloudwatch")},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"kms:ViaService": f"sns.{EDGE_REGION}.{suffix}"}},
-                },
-                {
-                    # SNS moves undeliverable notifications into the encrypted dead-letter queue.
-                    "Sid": "AllowSnsForTheEdgeAlarmTopic",
-                    "Effect": "Allow",
-                    "Principal": {"Service": ctx.service_principal("sns")},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnEquals": {
-                            "aws:SourceArn": f"arn:{ctx.partition}:sns:{EDGE_REGION}:{ctx.account_id}:{topic_name}"
-                        }
-                    },
-                },
-                logs_statement(ctx, EDGE_REGION, log_groups, sid="AllowCloudWatchLogsForTheTopicsDeliveryLogs"),
-            ],
-        }
-        key = aws.kms.Key(
+        statements = [
+            alarms_through_sns_statement(ctx, EDGE_REGION),
+            # SNS moves undeliverable notifications into the encrypted dead-letter queue.
+            sns_topics_statement(
+                ctx,
+                "AllowSnsForTheEdgeAlarmTopic",
+                "ArnEquals",
+                f"arn:{ctx.partition}:sns:{EDGE_REGION}:{ctx.account_id}:{topic_name}",
+            ),
+            logs_statement(ctx, EDGE_REGION, log_groups, sid="AllowCloudWatchLogsForTheTopicsDeliveryLogs"),
+        ]
+        return customer_key(
             f"{self._name}-edge-alarm-key",
-            description=f"{ctx.prefix}: the {EDGE_REGION} alarm topic, its dead-letter queue and delivery logs",
-            region=EDGE_REGION,
-            enable_key_rotation=True,
-            deletion_window_in_days=args.edge_key_deletion_window_days,
-            is_enabled=True,
-            bypass_policy_lockout_safety_check=False,
-            policy=pulumi.Output.json_dumps(policy),
-            tags={**args.tags, "Name": f"{ctx.prefix}-edge-alarms"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.edge_key_protect),
+            KeySpec(
+                role="edge-alarms",
+                description=f"the {EDGE_REGION} alarm topic, its dead-letter queue and delivery logs",
+                region=EDGE_REGION,
+                deletion_window_days=args.edge_key_deletion_window_days,
+                policy_statements=statements,
+                protect=args.edge_key_protect,
+                tags=args.tags,
+            ),
+            ctx,
+            self,
         )
-        aws.kms.Alias(
-            f"{self._name}-edge-alarm-key-alias",
-            name=f"alias/{ctx.prefix}-edge-alarms",
-            target_key_id=key.key_id,
-            region=EDGE_REGION,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return key
 
     # -- one alarm ---------------------------------------------------------------------
     def _alarm(

@@ -16,6 +16,8 @@ import pulumi_aws as aws
 from shared.environment import FunctionEnvironment
 
 from components.context import DeploymentContext
+from components.log_group import log_group
+from components.secure_queue import DEAD_LETTER_RETENTION_SECONDS, QueueSpec, secure_queue
 from components.validation import ArgsError, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
 
@@ -173,24 +175,30 @@ class PythonFunction(pulumi.ComponentResource):
             raise ArgsError("source", f"function name {self.function_name!r} exceeds Lambda's 64 characters")
         layers = self._layer(name, args)
 
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = log_group(
             f"{name}-logs",
-            name=f"/aws/lambda/{self.function_name}",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            tags=dict(args.tags),
-            opts=child,
+            group_name=f"/aws/lambda/{self.function_name}",
+            retention_days=args.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
+            tags=args.tags,
+            parent=self,
         )
+        # Lambda sends a failed asynchronous event to the DLQ with the execution role
+        # ("Capturing records of Lambda asynchronous invocations", dead-letter queues:
+        # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq;
+        # the role needs sqs:SendMessage, see _statements), so the queue policy grants nothing
+        # and only refuses requests without TLS.
         self.dead_letter_queue = (
-            aws.sqs.Queue(
-                f"{name}-dlq",
-                name=f"{self.function_name}-dlq",
-                kms_master_key_id=args.data_key_arn,
-                kms_data_key_reuse_period_seconds=300,
-                message_retention_seconds=14 * 24 * 3600,
-                tags=dict(args.tags),
-                opts=child,
-            )
+            secure_queue(
+                QueueSpec(
+                    resource_name=f"{name}-dlq",
+                    queue_name=f"{self.function_name}-dlq",
+                    kms_key_arn=args.data_key_arn,
+                    retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+                    tags=args.tags,
+                ),
+                self,
+            ).queue
             if args.dead_letter_queue
             else None
         )

@@ -13,7 +13,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
+from components.log_group import log_group
 from components.validation import ArgsError, require_int_range, require_log_retention
+from components.web_firewall import associate_web_acl
 from offline.flows.model import Flow, declare
 
 STAGE_NAME = re.compile(r"^[a-zA-Z0-9_]{1,64}$")
@@ -216,22 +218,22 @@ class RestApi(pulumi.ComponentResource):
         )
         options_parts = self._cors_preflight(name, uploads, settings.allowed_origins)
 
-        self.access_log_group = aws.cloudwatch.LogGroup(
+        self.access_log_group = log_group(
             f"{name}-access-logs",
-            name=f"/aws/apigateway/{ctx.prefix}-rest/access",
-            retention_in_days=settings.access_log_retention_days,
-            kms_key_id=args.logs_key_arn,
+            group_name=f"/aws/apigateway/{ctx.prefix}-rest/access",
+            retention_days=settings.access_log_retention_days,
+            kms_key_arn=args.logs_key_arn,
             tags=tags,
-            opts=child,
+            parent=self,
         )
         # API Gateway would otherwise create the execution log group itself, unencrypted and kept forever.
-        execution_log_group = aws.cloudwatch.LogGroup(
+        execution_log_group = log_group(
             f"{name}-execution-logs",
-            name=pulumi.Output.concat("API-Gateway-Execution-Logs_", self.rest_api.id, "/", settings.stage_name),
-            retention_in_days=settings.access_log_retention_days,
-            kms_key_id=args.logs_key_arn,
+            group_name=pulumi.Output.concat("API-Gateway-Execution-Logs_", self.rest_api.id, "/", settings.stage_name),
+            retention_days=settings.access_log_retention_days,
+            kms_key_arn=args.logs_key_arn,
             tags=tags,
-            opts=child,
+            parent=self,
         )
         account_settings = self._account_logging_role(name, args) if settings.manage_account_logging_role else []
 
@@ -275,12 +277,7 @@ class RestApi(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.wafv2.WebAclAssociation(
-            f"{name}-waf-association",
-            resource_arn=self.stage.arn,
-            web_acl_arn=args.web_acl_arn,
-            opts=child,
-        )
+        associate_web_acl(f"{name}-waf-association", self.stage.arn, args.web_acl_arn, parent=self)
         aws.lambda_.Permission(
             f"{name}-upload-url-invoke",
             action="lambda:InvokeFunction",

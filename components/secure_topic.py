@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
+from components.log_group import log_group
 from offline.flows.model import Flow, declare
 
 
@@ -52,14 +53,14 @@ def secure_topic(name: str, spec: TopicSpec, ctx: DeploymentContext, parent: pul
     # here so they have retention and the logs key instead of being created bare.
     base = f"sns/{spec.region or ctx.region}/{ctx.account_id}/{spec.topic_name}"
     groups = [
-        aws.cloudwatch.LogGroup(
+        log_group(
             f"{prefix}-delivery-{kind}",
-            name=group_name,
+            group_name=group_name,
             region=spec.region,
-            retention_in_days=spec.log_retention_days,
-            kms_key_id=spec.logs_key_arn,
-            tags=dict(spec.tags),
-            opts=child,
+            retention_days=spec.log_retention_days,
+            kms_key_arn=spec.logs_key_arn,
+            tags=spec.tags,
+            parent=parent,
         )
         for kind, group_name in (("success", base), ("failure", f"{base}/Failure"))
     ]

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import DeploymentContext
+from components.log_group import log_group
 from components.validation import ArgsError, require_choice, require_int_range, require_log_retention
 from offline.flows.model import Flow, declare
 
@@ -159,15 +160,15 @@ class WebFirewall(pulumi.ComponentResource):
         )
 
         log_region = region or ctx.region
-        self.log_group = aws.cloudwatch.LogGroup(
+        self.log_group = log_group(
             f"{name}-logs",
             # WAF delivers only to log groups whose name starts with aws-waf-logs-.
-            name=f"aws-waf-logs-{ctx.prefix}-{scope}",
-            retention_in_days=settings.log_retention_days,
-            kms_key_id=args.logs_key_arn,
+            group_name=f"aws-waf-logs-{ctx.prefix}-{scope}",
+            retention_days=settings.log_retention_days,
+            kms_key_arn=args.logs_key_arn,
             region=region,
-            tags=dict(args.tags),
-            opts=child,
+            tags=args.tags,
+            parent=self,
         )
         # Declared on the group itself, so WAF's log delivery gets exactly this group of this
         # account, rather than an account-wide policy (10 per region) created on first use.
@@ -231,11 +232,28 @@ class WebFirewall(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery_policy]),
         )
         for index, resource_arn in enumerate(args.resource_arns):
-            aws.wafv2.WebAclAssociation(
-                f"{name}-association-{index}",
-                resource_arn=resource_arn,
-                web_acl_arn=self.web_acl.arn,
-                region=region,
-                opts=child,
-            )
+            associate_web_acl(f"{name}-association-{index}", resource_arn, self.web_acl.arn, parent=self, region=region)
         self.register_outputs({"webAclArn": self.web_acl.arn})
+
+
+def associate_web_acl(
+    resource_name: str,
+    resource_arn: pulumi.Input[str],
+    web_acl_arn: pulumi.Input[str],
+    *,
+    parent: pulumi.Resource,
+    region: str | None = None,
+) -> aws.wafv2.WebAclAssociation:
+    """The one place a regional resource (AppSync API, API Gateway stage) is put behind a
+    web ACL: ``WebFirewall`` for the resources it is given, and a component whose resource
+    is created after the firewall (the REST API's stage) with the firewall's ARN; registered
+    under ``parent``. CloudFront takes its web ACL through the distribution's ``web_acl_id``
+    instead ("AssociateWebACL", AWS WAF API reference:
+    https://docs.aws.amazon.com/waf/latest/APIReference/API_AssociateWebACL.html)."""
+    return aws.wafv2.WebAclAssociation(
+        resource_name,
+        resource_arn=resource_arn,
+        web_acl_arn=web_acl_arn,
+        region=region,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

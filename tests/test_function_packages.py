@@ -37,7 +37,11 @@ module_name, _, attribute = sys.argv[1].rpartition(".")
 module = importlib.import_module(module_name)
 handler = getattr(module, attribute)
 assert callable(handler), f"{sys.argv[1]} is not callable"
-print(json.dumps({"module": module.__file__, "parameters": len(inspect.signature(handler).parameters)}))
+print(json.dumps({
+    "module": module.__file__,
+    "parameters": len(inspect.signature(handler).parameters),
+    "xray_sdk": sorted(name for name in sys.modules if name.split(".")[0] == "aws_xray_sdk"),
+}))
 """
 
 
@@ -65,3 +69,7 @@ def test_handler_resolves_in_its_own_archive(name: str, tmp_path: Path) -> None:
     # The module came from the archive, not from the repository's functions/ folder.
     assert Path(probe["module"]).resolve().is_relative_to(task.resolve())
     assert probe["parameters"] == 2, f"{function['handler']} takes (event, context)"
+    # No X-Ray SDK at init: it was about a third of every cold start, and AWS has had it in
+    # maintenance mode since 2026-02-25 (end of support 2027-02-25). Lambda's active tracing
+    # records the function's segments without it (docs/cold-start.md).
+    assert probe["xray_sdk"] == [], f"{function['handler']} imports the X-Ray SDK at init"

@@ -158,6 +158,7 @@ def main() -> None:
         NotificationsArgs(
             context=context,
             settings=settings.notifications,
+            functions=settings.functions,
             graph=graph.access,
             graphql_api_arn=api.api.arn,
             graphql_url=api.api.uris["GRAPHQL"],

@@ -99,7 +99,18 @@ def _coerce(path: str, tp: Any, value: Any) -> Any:
     return value
 
 
-def _build(path: str, cls: type[Any], raw: Mapping[str, Any], fixed: Mapping[str, Any]) -> Any:
+def _object_default(field: dataclasses.Field[Any]) -> Any:
+    """A field's default when it is a settings object (``functions.thumbnailer``'s own sizing)."""
+    if field.default_factory is dataclasses.MISSING:
+        return None
+    default = field.default_factory()
+    return default if dataclasses.is_dataclass(default) else None
+
+
+def _build(path: str, cls: type[Any], raw: Mapping[str, Any], fixed: Mapping[str, Any], base: Any = None) -> Any:
+    """``cls`` from the keys given; keys left out keep ``base``'s values (a nested object's
+    own default, so ``thumbnailer: {logRetentionDays: 30}`` keeps the thumbnailer's memory),
+    else the class defaults."""
     hints = typing.get_type_hints(cls)
     configurable = {camel(f.name): f for f in dataclasses.fields(cls) if f.name not in fixed and f.init}
     unknown = sorted(set(raw) - set(configurable))
@@ -107,9 +118,14 @@ def _build(path: str, cls: type[Any], raw: Mapping[str, Any], fixed: Mapping[str
         raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(configurable))}")
     kwargs = dict(fixed)
     for key, value in raw.items():
-        kwargs[configurable[key].name] = _coerce(f"{path}.{key}", hints[configurable[key].name], value)
+        field = configurable[key]
+        default = _object_default(field)
+        if default is not None and isinstance(value, Mapping):
+            kwargs[field.name] = _build(f"{path}.{key}", type(default), value, {}, base=default)
+        else:
+            kwargs[field.name] = _coerce(f"{path}.{key}", hints[field.name], value)
     try:
-        return cls(**kwargs)
+        return dataclasses.replace(base, **kwargs) if base is not None else cls(**kwargs)
     except ArgsError as error:
         raise ConfigError(f"{path}.{_config_path(error.field)}: {error.reason}") from None
 
@@ -135,7 +151,8 @@ def load_section[T](config: pulumi.Config, section: str, cls: type[T], **fixed: 
     for key in raw:
         moved = MOVED.get(f"{section}.{key}")
         if moved is not None:
-            raise ConfigError(f"{path}.{key}: moved to {config.name}:{moved} (function sizing is one section)")
+            places = " and ".join(f"{config.name}:{place}" for place in moved.split(" "))
+            raise ConfigError(f"{path}.{key}: moved to {places} (function sizing is one section)")
     result: T = _build(path, cls, raw, fixed)
     return result
 
@@ -178,6 +195,7 @@ SECTIONS: Mapping[str, type[Any]] = {
 KEYS_WIRED = ("context", "tags", "cloudtrail_trail_arn", "config_delivery")
 #: Keys that moved: the old place -> the new one. A stack file still using the old key stops
 #: with an error naming the new one instead of silently losing the value.
+#: Old key -> its new place(s), space-separated.
 MOVED: Mapping[str, str] = {
     "uploads.reservedConcurrency": "functions.uploadUrl.reservedConcurrency",
     "uploads.logRetentionDays": "functions.uploadUrl.logRetentionDays",
@@ -185,6 +203,14 @@ MOVED: Mapping[str, str] = {
     "thumbnails.timeoutSeconds": "functions.thumbnailer.timeoutSeconds",
     "thumbnails.reservedConcurrency": "functions.thumbnailer.reservedConcurrency",
     "thumbnails.logRetentionDays": "functions.thumbnailer.logRetentionDays",
+    "notifications.pollerTimeoutSeconds": "functions.streamPoller.timeoutSeconds",
+    "notifications.notifierTimeoutSeconds": "functions.notifier.timeoutSeconds",
+    "notifications.notifierReservedConcurrency": "functions.notifier.reservedConcurrency",
+    "notifications.devicesReservedConcurrency": "functions.devices.reservedConcurrency",
+    # One key per function now: the three functions the notifications section used to size.
+    "notifications.logRetentionDays": (
+        "functions.streamPoller.logRetentionDays functions.notifier.logRetentionDays functions.devices.logRetentionDays"
+    ),
 }
 #: Physical names are ``<project>-<stack>-<role>``; Neptune identifiers allow 63 chars.
 NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,38}$")

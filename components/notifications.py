@@ -28,8 +28,8 @@ from components.notifications_poller import stream_poller
 from components.notifications_push import platform_of, push_platforms
 from components.notifications_queue import VISIBILITY_FACTOR, event_queues
 from components.notifications_tables import notification_tables
-from components.python_function import LAYERS_ROOT, PythonFunction
-from components.validation import ArgsError, require_int_range, require_log_retention, require_non_empty
+from components.python_function import LAYERS_ROOT, FunctionsSettings, PythonFunction
+from components.validation import ArgsError, require_int_range, require_non_empty
 from offline.flows.model import Flow, declare
 
 #: What ``components.notifications`` offers (``__main__.py`` and the tests import it from here).
@@ -68,20 +68,13 @@ class NotificationsSettings:
     #: Days the queue (and its DLQ, which keeps 14) retain a message.
     message_retention_days: int = 4
     poller_schedule: str = "rate(1 minute)"
-    poller_timeout_seconds: int = 50
     stream_page_limit: int = 1000
-    notifier_timeout_seconds: int = 30
     notifier_batch_size: int = 10
-    #: Reserved concurrency of the notifier (caps fan-out against AppSync and SNS quotas).
-    notifier_reserved_concurrency: int = 20
-    #: Reserved concurrency of the device registry resolver.
-    devices_reserved_concurrency: int = 20
     #: Hours a delivered event id is remembered (duplicates within it are dropped).
     idempotency_ttl_hours: int = 24
     deletion_protection: bool = True
     #: Pulumi ``protect`` on the tables.
     protect: bool = True
-    log_retention_days: int = 365
     apns: ApnsSettings | None = None
 
     def __post_init__(self) -> None:
@@ -91,14 +84,9 @@ class NotificationsSettings:
             raise ArgsError(
                 "poller_schedule", f"must be a rate(...) or cron(...) expression, got {self.poller_schedule!r}"
             )
-        require_int_range("poller_timeout_seconds", self.poller_timeout_seconds, 20, 840)
         require_int_range("stream_page_limit", self.stream_page_limit, 1, 100_000)
-        require_int_range("notifier_timeout_seconds", self.notifier_timeout_seconds, 5, 150)
         require_int_range("notifier_batch_size", self.notifier_batch_size, 1, 10)
-        require_int_range("notifier_reserved_concurrency", self.notifier_reserved_concurrency, 1, 1000)
-        require_int_range("devices_reserved_concurrency", self.devices_reserved_concurrency, 1, 1000)
         require_int_range("idempotency_ttl_hours", self.idempotency_ttl_hours, 1, 720)
-        require_log_retention("log_retention_days", self.log_retention_days)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +95,8 @@ class NotificationsArgs:
     settings: NotificationsSettings
     #: The graph database's client contract (GraphDatabase.access): endpoints, port, IAM grant.
     graph: GraphAccess
+    #: Sizing of the poller, notifier and device registry (``<project>:functions``).
+    functions: FunctionsSettings = field(default_factory=FunctionsSettings)
     #: The AppSync API (for the IAM-only publish mutation).
     graphql_api_arn: pulumi.Input[str]
     graphql_url: pulumi.Input[str]
@@ -135,7 +125,6 @@ class NotificationsArgs:
             "context": self.context,
             "logs_key_arn": self.logs_key_arn,
             "data_key_arn": self.data_key_arn,
-            "log_retention_days": self.settings.log_retention_days,
             "layers_root": self.layers_root,
             "tags": dict(self.tags),
         }

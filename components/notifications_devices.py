@@ -32,7 +32,6 @@ def device_registry(
         PythonFunctionArgs(
             source="devices",
             description="registerDevice / unregisterDevice: SNS endpoints and the device registry",
-            reserved_concurrency=args.settings.devices_reserved_concurrency,
             environment=DevicesEnvironment(devices_table=tables.devices.name, push=push.environment()),
             statements=[
                 {
@@ -51,6 +50,7 @@ def device_registry(
                 },
                 *push.registry_statements(),
             ],
+            **args.functions.devices.function_args(),
             **args.function_defaults(),
         ),
         opts=pulumi.ResourceOptions(parent=parent),

@@ -48,8 +48,6 @@ def notifier(
         PythonFunctionArgs(
             source="notifier",
             description="Publishes notification events to AppSync subscribers and mobile devices",
-            timeout_seconds=settings.notifier_timeout_seconds,
-            reserved_concurrency=settings.notifier_reserved_concurrency,
             environment=NotifierEnvironment(
                 graphql_url=args.graphql_url,
                 graphql_region=ctx.region,  # the API is this stack's
@@ -95,6 +93,7 @@ def notifier(
                 },
                 *push.notifier_statements(tables.devices.arn),
             ],
+            **args.functions.notifier.function_args(),
             **args.function_defaults(),
         ),
         opts=child,

@@ -55,8 +55,6 @@ def stream_poller(
         PythonFunctionArgs(
             source="stream_poller",
             description="Reads Neptune Streams after the checkpoint and sends notification events to SQS FIFO",
-            timeout_seconds=settings.poller_timeout_seconds,
-            reserved_concurrency=1,  # one reader at a time (the lease is the second guard)
             dead_letter_queue=True,  # the schedule invokes it asynchronously
             vpc=VpcPlacement(subnet_ids=args.subnet_ids, security_group_ids=[args.lambda_security_group_id]),
             environment=StreamPollerEnvironment(
@@ -88,6 +86,7 @@ def stream_poller(
                     "Resource": [args.data_key_arn],
                 },
             ],
+            **args.functions.stream_poller.function_args(),
             **args.function_defaults(),
         ),
         opts=child,

@@ -51,7 +51,7 @@ def event_queues(name: str, args: NotificationsArgs, parent: pulumi.Resource) ->
             per_message_group=True,
             kms_key_arn=args.data_key_arn,
             retention_seconds=settings.message_retention_days * 24 * 3600,
-            visibility_timeout_seconds=VISIBILITY_FACTOR * settings.notifier_timeout_seconds,
+            visibility_timeout_seconds=VISIBILITY_FACTOR * args.functions.notifier.timeout_seconds,
             dead_letter=dead_letter,
             max_receive_count=settings.max_receive_count,
             policy_resource_name=f"{name}-events-tls",

@@ -537,6 +537,15 @@ class FunctionsSettings:
     thumbnailer: FunctionSettings = field(
         default_factory=lambda: FunctionSettings(memory_mb=2048, timeout_seconds=60, reserved_concurrency=20)
     )
+    #: One reader at a time (reserved concurrency 1; the checkpoint lease is the second guard).
+    stream_poller: FunctionSettings = field(
+        default_factory=lambda: FunctionSettings(timeout_seconds=50, reserved_concurrency=1)
+    )
+    #: Reserved concurrency caps fan-out against AppSync and SNS quotas.
+    notifier: FunctionSettings = field(
+        default_factory=lambda: FunctionSettings(timeout_seconds=30, reserved_concurrency=20)
+    )
+    devices: FunctionSettings = field(default_factory=lambda: FunctionSettings(reserved_concurrency=20))
 
     def __post_init__(self) -> None:
         if self.graph_api.timeout_seconds > APPSYNC_RESOLVER_TIMEOUT_SECONDS:
@@ -549,6 +558,21 @@ class FunctionsSettings:
                 "auth_triggers.timeout_seconds",
                 f"Cognito waits at most {COGNITO_TRIGGER_TIMEOUT_SECONDS} seconds for a trigger, got {self.auth_triggers.timeout_seconds}",
             )
+        if self.devices.timeout_seconds > APPSYNC_RESOLVER_TIMEOUT_SECONDS:
+            raise ArgsError(
+                "devices.timeout_seconds",
+                f"AppSync waits at most {APPSYNC_RESOLVER_TIMEOUT_SECONDS} seconds for a Lambda resolver, got {self.devices.timeout_seconds}",
+            )
+        if self.stream_poller.reserved_concurrency != 1:
+            raise ArgsError(
+                "stream_poller.reserved_concurrency",
+                f"must be 1: one stream reader at a time, got {self.stream_poller.reserved_concurrency}",
+            )
+        # The poller polls while records come and its time lasts; under a minute's schedule.
+        require_int_range("stream_poller.timeout_seconds", self.stream_poller.timeout_seconds, 20, 840)
+        # The events queue's visibility timeout is VISIBILITY_FACTOR (6) times this; AWS
+        # recommends at least six times the function timeout for SQS event sources.
+        require_int_range("notifier.timeout_seconds", self.notifier.timeout_seconds, 5, 150)
         if self.thumbnailer.memory_mb < THUMBNAILER_MIN_MEMORY_MB:
             raise ArgsError(
                 "thumbnailer.memory_mb",

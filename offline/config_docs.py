@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from components.config_loader import KEYS_WIRED, SECTIONS, camel
+from components.python_function import FunctionsSettings
 from offline.runner import REPO_ROOT
 
 PROJECT = "social-backend"
@@ -54,7 +55,7 @@ DESCRIPTIONS: Mapping[str, str] = {
     "graphDb.applyImmediately": "Apply modifications now instead of in the maintenance window.",
     **{
         f"functions.{fn}.{key}": text
-        for fn in ("graphApi", "authTriggers", "uploadUrl", "thumbnailer")
+        for fn in (camel(function.name) for function in dataclasses.fields(FunctionsSettings))
         for key, text in {
             "memoryMb": "Memory in MB (128-10240); CPU scales with it.",
             "timeoutSeconds": "Timeout in seconds (1-900; a synchronous caller's own limit caps it).",
@@ -67,6 +68,9 @@ DESCRIPTIONS: Mapping[str, str] = {
     "functions.authTriggers": "The Cognito trigger function (timeout at most 5 s, Cognito's limit).",
     "functions.uploadUrl": "The presigned-POST issuer behind the REST API (reserved concurrency caps presigning bursts).",
     "functions.thumbnailer": "The thumbnailer (at least 512 MB to decode large images, at least 5 s; reserved concurrency caps parallel decodes).",
+    "functions.streamPoller": "The stream poller: reserved concurrency must be 1 (one reader at a time); timeout 20-840 s, it polls while records come and this time lasts.",
+    "functions.notifier": "The notifier: timeout 5-150 s (the events queue's visibility timeout is 6x this); reserved concurrency caps fan-out against AppSync and SNS quotas.",
+    "functions.devices": "The device registry resolver (an AppSync resolver: timeout at most 30 s).",
     "identity.mfaMode": "User pool MFA: `OFF`, `OPTIONAL` (users may enrol TOTP) or `ON` (TOTP required).",
     "identity.threatProtection": "Cognito threat protection: `OFF`, `AUDIT` or `ENFORCED` (not OFF selects the Plus plan).",
     "identity.passwordMinLength": "Minimum password length (8-99); upper, lower, digit and symbol are always required.",
@@ -88,20 +92,15 @@ DESCRIPTIONS: Mapping[str, str] = {
     "webFirewall.rateLimit": "Requests per client IP per `rateWindowSeconds` before WAF limits it (10-2000000000).",
     "webFirewall.rateWindowSeconds": "Rate-limit evaluation window: 60, 120, 300 or 600 seconds.",
     "webFirewall.logRetentionDays": "Retention of the WAF log group `aws-waf-logs-<prefix>-<scope>`.",
-    "notifications.notifierReservedConcurrency": "Reserved concurrency of the notifier (1-1000): caps fan-out against AppSync and SNS quotas.",
-    "notifications.devicesReservedConcurrency": "Reserved concurrency of the device registry resolver (1-1000).",
     "observability.thresholds.streamLagMs": "Alarm when the stream poller's lag (ms) exceeds this.",
     "notifications.maxReceiveCount": "Receives of an event before it moves to the FIFO dead-letter queue (1-1000).",
     "notifications.messageRetentionDays": "Days the event queue keeps a message (1-14; the DLQ keeps 14).",
     "notifications.pollerSchedule": "EventBridge Scheduler expression that runs the stream poller (`rate(...)` or `cron(...)`).",
-    "notifications.pollerTimeoutSeconds": "Stream poller timeout; it polls while records come and this time lasts (20-840).",
     "notifications.streamPageLimit": "Records per Neptune Streams read (1-100000; doubled for a larger transaction).",
-    "notifications.notifierTimeoutSeconds": "Notifier timeout (5-150); the queue's visibility timeout is 6x this.",
     "notifications.notifierBatchSize": "Events per notifier invocation (1-10, FIFO limit).",
     "notifications.idempotencyTtlHours": "Hours a delivered event id is remembered to drop duplicates (1-720).",
     "notifications.deletionProtection": "DynamoDB deletion protection on the checkpoint, device and idempotency tables.",
     "notifications.protect": "Pulumi `protect` on those tables.",
-    "notifications.logRetentionDays": "Retention of the three functions' log groups.",
     "notifications.apns": "Token-based APNs `{keyId, teamId, bundleId, sandbox}`, with the secret `apnsSigningKey`; null: no APNs application.",
     "notifications.apns.keyId": "APNs signing key id (10 characters).",
     "notifications.apns.teamId": "Apple developer team id (10 characters).",

@@ -219,6 +219,28 @@ CASES = [
         "social-backend:thumbnails.logRetentionDays: moved to social-backend:functions.thumbnailer.logRetentionDays",
         id="moved-thumbnailer-retention",
     ),
+    pytest.param(
+        dev_config_with("notifications", notifierTimeoutSeconds=60),
+        "social-backend:notifications.notifierTimeoutSeconds: moved to social-backend:functions.notifier.timeoutSeconds",
+        id="moved-notifier-timeout",
+    ),
+    pytest.param(
+        dev_config_with("notifications", logRetentionDays=30),
+        "social-backend:notifications.logRetentionDays: moved to social-backend:functions.streamPoller.logRetentionDays"
+        " and social-backend:functions.notifier.logRetentionDays and social-backend:functions.devices.logRetentionDays",
+        id="moved-notifications-retention",
+    ),
+    # The poller is the stream's only reader: a second concurrent one would race the lease.
+    pytest.param(
+        dev_config_with("functions", streamPoller={"reservedConcurrency": 2}),
+        "social-backend:functions.streamPoller.reservedConcurrency: must be 1: one stream reader at a time, got 2",
+        id="poller-one-reader",
+    ),
+    pytest.param(
+        dev_config_with("functions", notifier={"timeoutSeconds": 200}),
+        "social-backend:functions.notifier.timeoutSeconds: must be between 5 and 150",
+        id="notifier-timeout-range",
+    ),
     # The APNs identifiers without the signing key (a secret) would create no APNs application.
     pytest.param(
         dev_config_with("notifications", apns={"keyId": "ABC123DEFG", "teamId": "TEAM123456", "bundleId": "com.x"}),
@@ -268,4 +290,25 @@ def test_the_config_docs_document_the_loaders_sections() -> None:
     # Every moved key names a key that exists at its new place, and is gone from its old one.
     documented = {key for key, _, _ in config_docs.rows()}
     for old, new in MOVED.items():
-        assert new in documented and old not in documented, (old, new)
+        assert set(new.split(" ")) <= documented and old not in documented, (old, new)
+
+
+def test_a_partial_function_object_keeps_that_functions_own_defaults() -> None:
+    """``functions.thumbnailer: {logRetentionDays: 30}`` changes the retention only: the
+    thumbnailer keeps its 2048 MB (the generic 256 MB would be refused as too small to decode
+    large images), and the poller keeps its one reader."""
+    from components.config_loader import load_section
+    from components.python_function import FunctionsSettings
+
+    class StackFile:  # what load_section reads of pulumi.Config
+        name = "social-backend"
+
+        def get_object(self, key: str) -> object:
+            assert key == "functions"
+            return {"thumbnailer": {"logRetentionDays": 30}, "streamPoller": {"timeoutSeconds": 60}}
+
+    settings = load_section(StackFile(), "functions", FunctionsSettings)  # type: ignore[arg-type]
+    defaults = FunctionsSettings()
+    assert settings.thumbnailer.log_retention_days == 30
+    assert settings.thumbnailer.memory_mb == defaults.thumbnailer.memory_mb == 2048
+    assert (settings.stream_poller.timeout_seconds, settings.stream_poller.reserved_concurrency) == (60, 1)

@@ -53,9 +53,10 @@ check: install ## All three policy packs over a stack, offline: make check STACK
 policy-docs: install ## Regenerate policies/README.md (the policy table)
 	$(PY) -m policies.docs --write
 
-bench: install ## Benchmarks (figures only, never pass/fail): plan, graph queries, thumbnails vs sharp
+bench: install ## Benchmarks (figures only, never pass/fail): plan, graph queries, function init, thumbnails vs sharp
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/graph_bench.py
+	$(PY) benchmarks/cold_start.py
 	cd benchmarks/node && npm ci --silent --no-audit --no-fund
 	$(PY) benchmarks/thumbnail_bench.py
 

@@ -242,6 +242,15 @@ class PythonFunction(pulumi.ComponentResource):
             reserved_concurrent_executions=args.reserved_concurrency,
             kms_key_arn=args.data_key_arn,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
+            # Active tracing: Lambda runs the X-Ray daemon and records the function's segment
+            # (initialization, invocation, overhead) itself, through the execution role's
+            # xray:PutTraceSegments — no SDK in the code. The functions bundle no X-Ray SDK:
+            # AWS put it in maintenance mode on 2026-02-25 (end of support 2027-02-25) and it was
+            # about a third of each cold start; botocore forwards the invocation's trace header
+            # (_X_AMZN_TRACE_ID) on every AWS call, so downstream traced services join the trace.
+            # - "AWS Lambda and AWS X-Ray": https://docs.aws.amazon.com/xray/latest/devguide/xray-services-lambda.html
+            # - "X-Ray SDK and daemon end of support timeline":
+            #   https://docs.aws.amazon.com/xray/latest/devguide/xray-daemon-eos.html
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=self.log_group.name),
             dead_letter_config=(

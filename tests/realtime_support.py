@@ -20,7 +20,6 @@ def add_function_paths() -> None:
     """``functions/`` on ``sys.path``; also sets the Powertools settings a handler module
     reads when it is imported."""
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SocialBackendTest")
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     if str(FUNCTIONS) not in sys.path:
         sys.path.insert(0, str(FUNCTIONS))
 
@@ -49,5 +48,4 @@ def aws_env(monkeypatch: object, service: str) -> None:
     setenv("AWS_REGION", REGION)
     setenv("POWERTOOLS_SERVICE_NAME", service)
     setenv("POWERTOOLS_METRICS_NAMESPACE", "SocialBackendTest")
-    setenv("POWERTOOLS_TRACE_DISABLED", "true")
     setenv("POWERTOOLS_DEV", "false")

@@ -17,16 +17,13 @@ on ``sys.path`` would pass every in-process test and fail its first invocation.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
 
-import pulumi
 import pytest
 
-from components.python_function import LAYERS_ROOT
+from offline.lambda_package import runtime_environment, unpack
 from offline.runner import ProgramRun
 from tests.conftest import _run
 
@@ -40,7 +37,11 @@ module_name, _, attribute = sys.argv[1].rpartition(".")
 module = importlib.import_module(module_name)
 handler = getattr(module, attribute)
 assert callable(handler), f"{sys.argv[1]} is not callable"
-print(json.dumps({"module": module.__file__, "parameters": len(inspect.signature(handler).parameters)}))
+print(json.dumps({
+    "module": module.__file__,
+    "parameters": len(inspect.signature(handler).parameters),
+    "xray_sdk": sorted(name for name in sys.modules if name.split(".")[0] == "aws_xray_sdk"),
+}))
 """
 
 
@@ -48,42 +49,16 @@ def _functions() -> list[str]:
     return sorted(resource.name for resource in _run("dev").by_type(FUNCTION))
 
 
-def _unpack(code: pulumi.AssetArchive, root: Path) -> None:
-    for path, asset in code.assets.items():
-        assert isinstance(asset, pulumi.FileAsset), f"{path}: only files are packed"
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(Path(asset.path).read_bytes())
-
-
 @pytest.mark.parametrize("name", _functions())
 def test_handler_resolves_in_its_own_archive(name: str, tmp_path: Path) -> None:
     run: ProgramRun = _run("dev")
     function = run.one(FUNCTION, name).inputs
-    task = tmp_path / "task"
-    _unpack(function["code"], task)
-    source = function["handler"].split(".", 1)[0]
-    # The layer is built for arm64 (the functions' architecture): its native wheels (Pillow)
-    # load only on an arm64 host. Elsewhere the third-party packages come from this
-    # interpreter's own environment; what the layer holds is tests/test_build_layers.py's.
-    layers = [str(LAYERS_ROOT / source / "python")] if platform.machine() in ("aarch64", "arm64") else []
-    environment = {
-        # Only what Lambda gives every function, plus the variables the stack set.
-        "PATH": os.environ.get("PATH", ""),
-        "AWS_REGION": "eu-west-1",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_LAMBDA_FUNCTION_NAME": function["name"],
-        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
-        "PYTHONPATH": os.pathsep.join([str(task), *layers]),
-        **{key: str(value) for key, value in function["environment"]["variables"].items()},
-    }
+    task = unpack(function["code"], tmp_path / "task")
     # -P: no script directory on sys.path; cwd is the archive, as /var/task is in Lambda.
     result = subprocess.run(  # noqa: S603 - this interpreter, a fixed probe, the stack's own handler string
         [sys.executable, "-P", "-c", PROBE, function["handler"]],
         cwd=task,
-        env=environment,
+        env=runtime_environment(function, task),
         capture_output=True,
         text=True,
         timeout=120,
@@ -94,3 +69,7 @@ def test_handler_resolves_in_its_own_archive(name: str, tmp_path: Path) -> None:
     # The module came from the archive, not from the repository's functions/ folder.
     assert Path(probe["module"]).resolve().is_relative_to(task.resolve())
     assert probe["parameters"] == 2, f"{function['handler']} takes (event, context)"
+    # No X-Ray SDK at init: it was about a third of every cold start, and AWS has had it in
+    # maintenance mode since 2026-02-25 (end of support 2027-02-25). Lambda's active tracing
+    # records the function's segments without it (docs/cold-start.md).
+    assert probe["xray_sdk"] == [], f"{function['handler']} imports the X-Ray SDK at init"

@@ -36,7 +36,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
     PostConfirmationTriggerEvent,
@@ -52,7 +52,6 @@ from shared.graph.validation import UUID
 from shared.validation import has_unpaired_surrogate
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 PRE_SIGN_UP = frozenset({"PreSignUp_SignUp", "PreSignUp_AdminCreateUser", "PreSignUp_ExternalProvider"})
@@ -130,7 +129,6 @@ def _attributes(event: dict[str, Any]) -> dict[str, Any]:
     return attributes
 
 
-@tracer.capture_method
 def pre_sign_up(event: PreSignUpTriggerEvent) -> dict[str, Any]:
     try:
         EmailPolicy.of(AuthTriggersEnvironment.from_environment()).check(_attributes(event.raw_event).get("email"))
@@ -142,7 +140,6 @@ def pre_sign_up(event: PreSignUpTriggerEvent) -> dict[str, Any]:
     return event.raw_event
 
 
-@tracer.capture_method
 def post_confirmation(event: PostConfirmationTriggerEvent) -> dict[str, Any]:
     request = event.raw_event.get("request")
     attributes = request.get("userAttributes") if isinstance(request, dict) else None
@@ -160,7 +157,6 @@ def post_confirmation(event: PostConfirmationTriggerEvent) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     source = event.get("triggerSource") if isinstance(event, dict) else None

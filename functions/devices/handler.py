@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import AppSyncResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from devices.tokens import InvalidTokenError, validate, validate_device_id
@@ -38,7 +38,6 @@ from shared.device_registry import Device, DeviceTable, device_id_for, token_has
 from shared.environment import DevicesEnvironment
 
 logger = Logger()
-tracer = Tracer()
 app = AppSyncResolver()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
 #: GraphQL PushPlatform -> SNS platform application key.
 SNS_PLATFORM = {"APNS": "APNS", "APNS_SANDBOX": "APNS_SANDBOX", "FCM": "FCM"}
@@ -132,7 +131,6 @@ def unregister_device(deviceId: object = None) -> dict[str, Any]:  # noqa: N803 
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     try:
         return app.resolve(event, context)

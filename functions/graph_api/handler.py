@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import AppSyncResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -40,7 +40,6 @@ from shared.graph.timelines import DynamoDBTimelines
 from shared.graph.validation import UUID
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = AppSyncResolver()  # type: ignore[no-untyped-call]
 
@@ -211,14 +210,13 @@ def counter_repair(body: Any, context: LambdaContext) -> JSON:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.APPSYNC_RESOLVER)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     if isinstance(event, dict) and set(event) == {COUNTER_REPAIR}:
         return counter_repair(event[COUNTER_REPAIR], context)
     info = event.get("info") or {}
     field = f"{info.get('parentTypeName')}.{info.get('fieldName')}"
-    tracer.put_annotation("field", field)
+    logger.append_keys(field=field)
     try:
         result = app.resolve(event, context)
     except GraphQLError as error:

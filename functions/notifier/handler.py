@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -33,7 +33,6 @@ from shared.environment import NotifierEnvironment
 from shared.notification_events import NotificationEvent
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
@@ -95,7 +94,6 @@ def record_handler(record: SQSRecord) -> Any:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _service().config.register_lambda_context(context)

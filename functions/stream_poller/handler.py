@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
@@ -29,7 +29,6 @@ from stream_poller.stream import NeptuneStreamReader, StreamExpiredError
 from stream_poller.timeline import TimelineSettings, TimelineWriter
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
@@ -79,7 +78,6 @@ def _publish(result: PollResult) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     poller = _poller()

@@ -13,13 +13,12 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from shared.environment import ThumbnailerEnvironment
 from thumbnailer.imaging import RejectedImageError, render
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 #: Matched with fullmatch: under re.match a trailing ``$`` also accepts a final "\n", which
@@ -87,7 +86,6 @@ def process(bucket: str, key: str, settings: Settings) -> str:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[str]]:
     settings = Settings.from_environment()

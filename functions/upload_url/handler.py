@@ -15,13 +15,12 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from shared.environment import UploadUrlEnvironment
 from shared.validation import InvalidInputError, bounded_json, identifier
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 #: Cognito ``sub`` claims are UUIDs; anything else must never become part of a key.
@@ -120,7 +119,6 @@ def _response(status: int, body: dict[str, Any], event: dict[str, Any], settings
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = Settings.from_environment()

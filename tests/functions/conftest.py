@@ -24,7 +24,6 @@ for _name, _value in {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
-    "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "SocialBackendTest",
     "NEPTUNE_WRITER_ENDPOINT": "writer.cluster-test.eu-west-1.neptune.amazonaws.com",
     "NEPTUNE_READER_ENDPOINT": "reader.cluster-ro-test.eu-west-1.neptune.amazonaws.com",
@@ -163,7 +162,6 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "eu-west-1",
         "POWERTOOLS_SERVICE_NAME": "test",
-        "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
     }.items():
         monkeypatch.setenv(name, value)

@@ -265,3 +265,11 @@ def unknown_reported(policy_name: str, res_type: str, props: Mapping[str, Any]) 
 @pytest.fixture(scope="session")
 def resource_rule_names() -> set[str]:
     return {r.name for r in all_rules() if not r.is_stack}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The mutation suite's rate (only when tests/policies/test_mutations.py ran)."""
+    from tests.policies.mutations import summary_lines
+
+    for line in summary_lines():
+        terminalreporter.write_line(line)

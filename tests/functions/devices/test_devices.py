@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -14,6 +14,7 @@ from tests.realtime_support import REGION, FakeContext, add_function_paths, aws_
 
 add_function_paths()
 
+from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 from devices import handler as app  # noqa: E402
 from shared.device_registry import TOKEN_HASH_INDEX, DeviceTable  # noqa: E402
 
@@ -70,7 +71,8 @@ def call(field: str, arguments: dict[str, Any], sub: str | None = "user-1") -> A
         "prev": None,
         "stash": {},
     }
-    return app.handler(event, FakeContext())
+    # FakeContext has the fields Powertools and the handler read (duck-typed LambdaContext).
+    return app.handler(event, cast(LambdaContext, FakeContext()))
 
 
 def endpoints(aws: dict[str, Any], platform: str) -> list[str]:

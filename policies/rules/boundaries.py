@@ -176,6 +176,24 @@ def _permission_findings(boundary: Boundary, res: Res) -> Iterator[str]:
         yield f"{res.label}: grants {principal}, a principal of account {account}, not this stack's account"
 
 
+def _boundary_params(org_key: str) -> list[Param]:
+    """The two boundary parameters both account-boundary rules take (``Boundary`` reads them)."""
+    return [
+        Param(
+            "accountIds",
+            {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{12}$"}},
+            [],
+            "this stack's account id(s); empty: the account in the ARNs of the stack's own resources",
+        ),
+        Param(
+            "organizationIds",
+            {"type": "array", "items": {"type": "string"}},
+            [],
+            f"AWS Organizations ids whose principals count as this organization ({org_key})",
+        ),
+    ]
+
+
 @stack_rule(
     "policies-admit-only-this-account",
     pack=SECURITY,
@@ -194,20 +212,7 @@ def _permission_findings(boundary: Boundary, res: Res) -> Iterator[str]:
     category="least-privilege",
     rows=[112, 134],
     checkov=["CKV_AWS_385"],
-    params=[
-        Param(
-            "accountIds",
-            {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{12}$"}},
-            [],
-            "this stack's account id(s); empty: the account in the ARNs of the stack's own resources",
-        ),
-        Param(
-            "organizationIds",
-            {"type": "array", "items": {"type": "string"}},
-            [],
-            "AWS Organizations ids whose principals count as this organization (aws:PrincipalOrgID)",
-        ),
-    ],
+    params=_boundary_params("aws:PrincipalOrgID"),
     doc_title="AWS global condition context keys",
     doc_url="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html",
 )
@@ -262,20 +267,7 @@ def _service_findings(boundary: Boundary, res: Res, prop: str) -> Iterator[str]:
     category="least-privilege",
     rows=[],
     other=["aws-iam:confused-deputy"],
-    params=[
-        Param(
-            "accountIds",
-            {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{12}$"}},
-            [],
-            "this stack's account id(s); empty: the account in the ARNs of the stack's own resources",
-        ),
-        Param(
-            "organizationIds",
-            {"type": "array", "items": {"type": "string"}},
-            [],
-            "AWS Organizations ids that count as this organization (aws:SourceOrgID)",
-        ),
-    ],
+    params=_boundary_params("aws:SourceOrgID"),
     doc_title="The confused deputy problem - AWS Identity and Access Management",
     doc_url="https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
 )

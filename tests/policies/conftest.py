@@ -178,8 +178,14 @@ def validate_stack(policy_name: str, resources: list[R], config: Mapping[str, An
 def with_path(props: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
     """A deep copy of ``props`` with ``a.b.0.c`` set to ``value`` (or removed with DELETE)."""
     result = copy.deepcopy(dict(props))
+    set_path(result, path, value)
+    return result
+
+
+def set_path(props: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``a.b.0.c`` of ``props`` in place to ``value`` (``DELETE`` removes it)."""
     parts = path.split(".")
-    current: Any = result
+    current: Any = props
     for part in parts[:-1]:
         key: Any = int(part) if isinstance(current, list) else part
         if isinstance(current, dict) and key not in current:
@@ -193,7 +199,6 @@ def with_path(props: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]
             del current[last]
     else:
         current[last] = value
-    return result
 
 
 def apply(props: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

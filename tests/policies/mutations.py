@@ -30,10 +30,10 @@ from policies.core import UNKNOWN, Res, Rule, Stack, reports_undecided, run_stac
 from policies.evaluate import Finding, Report, evaluate, res_from_recorded
 from policies.packconfig import PackConfig, load
 from policies.rules import all_rules
+from tests.policies.conftest import DELETE, set_path
 
 STACK = "prod"
 PROJECT = "social-backend"
-DELETE: Any = object()
 Edit = Callable[[dict[str, Any]], None]
 
 
@@ -72,24 +72,6 @@ class Mutation:
     clone_as: str = ""
 
 
-def _set_path(props: dict[str, Any], path: str, value: Any) -> None:
-    current: Any = props
-    parts = path.split(".")
-    for part in parts[:-1]:
-        key: Any = int(part) if isinstance(current, list) else part
-        if isinstance(current, dict) and key not in current:
-            current[key] = {}
-        current = current[key]
-    last: Any = int(parts[-1]) if isinstance(current, list) else parts[-1]
-    if value is DELETE:
-        if isinstance(current, dict):
-            current.pop(last, None)
-        else:
-            del current[last]
-    else:
-        current[last] = value
-
-
 def change(
     policy: str,
     target: str,
@@ -107,7 +89,7 @@ def change(
 
     def edit(props: dict[str, Any]) -> None:
         for path, value in paths.items():
-            _set_path(props, path, value if value is DELETE else copy.deepcopy(value))
+            set_path(props, path, value if value is DELETE else copy.deepcopy(value))
 
     return Mutation(policy, regression, target, type, edit, deps=dict(deps or {}))
 

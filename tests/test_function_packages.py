@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from components.python_function import FUNCTIONS_ROOT
 from offline.lambda_package import runtime_environment, unpack
 from offline.runner import ProgramRun
 from tests.conftest import _run
@@ -45,14 +46,17 @@ print(json.dumps({
 """
 
 
-def _functions() -> list[str]:
-    return sorted(resource.name for resource in _run("dev").by_type(FUNCTION))
+def _sources() -> list[str]:
+    """Every function package under functions/ (collected without running the program)."""
+    return sorted(p.name for p in FUNCTIONS_ROOT.iterdir() if p.is_dir() and (p / "handler.py").is_file())
 
 
-@pytest.mark.parametrize("name", _functions())
-def test_handler_resolves_in_its_own_archive(name: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("source", _sources())
+def test_handler_resolves_in_its_own_archive(source: str, tmp_path: Path) -> None:
     run: ProgramRun = _run("dev")
-    function = run.one(FUNCTION, name).inputs
+    deployed = [r.inputs for r in run.by_type(FUNCTION) if r.inputs["handler"] == f"{source}.handler.handler"]
+    assert len(deployed) == 1, f"functions/{source}/ is deployed {len(deployed)} times, not once"
+    function, name = deployed[0], deployed[0]["name"]
     task = unpack(function["code"], tmp_path / "task")
     # -P: no script directory on sys.path; cwd is the archive, as /var/task is in Lambda.
     result = subprocess.run(  # noqa: S603 - this interpreter, a fixed probe, the stack's own handler string

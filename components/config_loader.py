@@ -152,7 +152,7 @@ def load_section[T](config: pulumi.Config, section: str, cls: type[T], **fixed: 
     for key in raw:
         moved = MOVED.get(f"{section}.{key}")
         if moved is not None:
-            places = " and ".join(f"{config.name}:{place}" for place in moved.split(" "))
+            places = " and ".join(f"{config.name}:{place}" for place in moved)
             raise ConfigError(f"{path}.{key}: moved to {places} (function sizing is one section)")
     result: T = _build(path, cls, raw, fixed)
     return result
@@ -197,21 +197,23 @@ SECTIONS: Mapping[str, type[Any]] = {
 KEYS_WIRED = ("context", "tags", "cloudtrail_trail_arn", "config_delivery")
 #: Keys that moved: the old place -> the new one. A stack file still using the old key stops
 #: with an error naming the new one instead of silently losing the value.
-#: Old key -> its new place(s), space-separated.
-MOVED: Mapping[str, str] = {
-    "uploads.reservedConcurrency": "functions.uploadUrl.reservedConcurrency",
-    "uploads.logRetentionDays": "functions.uploadUrl.logRetentionDays",
-    "thumbnails.memoryMb": "functions.thumbnailer.memoryMb",
-    "thumbnails.timeoutSeconds": "functions.thumbnailer.timeoutSeconds",
-    "thumbnails.reservedConcurrency": "functions.thumbnailer.reservedConcurrency",
-    "thumbnails.logRetentionDays": "functions.thumbnailer.logRetentionDays",
-    "notifications.pollerTimeoutSeconds": "functions.streamPoller.timeoutSeconds",
-    "notifications.notifierTimeoutSeconds": "functions.notifier.timeoutSeconds",
-    "notifications.notifierReservedConcurrency": "functions.notifier.reservedConcurrency",
-    "notifications.devicesReservedConcurrency": "functions.devices.reservedConcurrency",
+#: Old key -> its new place(s).
+MOVED: Mapping[str, tuple[str, ...]] = {
+    "uploads.reservedConcurrency": ("functions.uploadUrl.reservedConcurrency",),
+    "uploads.logRetentionDays": ("functions.uploadUrl.logRetentionDays",),
+    "thumbnails.memoryMb": ("functions.thumbnailer.memoryMb",),
+    "thumbnails.timeoutSeconds": ("functions.thumbnailer.timeoutSeconds",),
+    "thumbnails.reservedConcurrency": ("functions.thumbnailer.reservedConcurrency",),
+    "thumbnails.logRetentionDays": ("functions.thumbnailer.logRetentionDays",),
+    "notifications.pollerTimeoutSeconds": ("functions.streamPoller.timeoutSeconds",),
+    "notifications.notifierTimeoutSeconds": ("functions.notifier.timeoutSeconds",),
+    "notifications.notifierReservedConcurrency": ("functions.notifier.reservedConcurrency",),
+    "notifications.devicesReservedConcurrency": ("functions.devices.reservedConcurrency",),
     # One key per function now: the three functions the notifications section used to size.
     "notifications.logRetentionDays": (
-        "functions.streamPoller.logRetentionDays functions.notifier.logRetentionDays functions.devices.logRetentionDays"
+        "functions.streamPoller.logRetentionDays",
+        "functions.notifier.logRetentionDays",
+        "functions.devices.logRetentionDays",
     ),
 }
 #: Physical names are ``<project>-<stack>-<role>``; Neptune identifiers allow 63 chars.

@@ -285,7 +285,7 @@ def test_the_config_docs_document_the_loaders_sections() -> None:
     # Every moved key names a key that exists at its new place, and is gone from its old one.
     documented = {key for key, _, _ in config_docs.rows()}
     for old, new in MOVED.items():
-        assert set(new.split(" ")) <= documented and old not in documented, (old, new)
+        assert set(new) <= documented and old not in documented, (old, new)
 
 
 def test_a_partial_function_object_keeps_that_functions_own_defaults() -> None:
